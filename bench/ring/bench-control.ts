@@ -1,0 +1,54 @@
+/**
+ * The words benchmark threads share besides the rings: start and stop flags,
+ * two doorbells and the counters the main thread samples. Each group sits on
+ * its own 64-byte line, written by one thread, so counters do not slow the
+ * ring traffic through false sharing (the C reference lays them out alike).
+ */
+import { Doorbell } from './doorbell.js';
+
+const LINE_WORDS = 16;
+
+export const BENCH_WORD = {
+  /** Set by the main thread once every worker is ready, so all start together. */
+  go: 0,
+  stop: 1,
+  /** Writer → reader (throughput), client → server (latency). */
+  forwardDoorbell: LINE_WORDS,
+  /** Reader → writer (throughput), server → client (latency). */
+  backwardDoorbell: 2 * LINE_WORDS,
+  // Written by the throughput reader.
+  received: 3 * LINE_WORDS,
+  signalsToWriter: 3 * LINE_WORDS + 1,
+  readerSleeps: 3 * LINE_WORDS + 2,
+  // Written by the throughput writer.
+  signalsToReader: 4 * LINE_WORDS,
+  writerSleeps: 4 * LINE_WORDS + 1,
+} as const;
+
+/** A zeroed control block in a SharedArrayBuffer. */
+export function allocateBenchControl(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(5 * LINE_WORDS * 4));
+}
+
+/** Whether the main thread asked the workers to stop. */
+export function stopRequested(words: Int32Array): boolean {
+  return Atomics.load(words, BENCH_WORD.stop) !== 0;
+}
+
+/** Blocks a worker until the main thread sets `go`. */
+export function waitForGo(words: Int32Array): void {
+  while (Atomics.load(words, BENCH_WORD.go) === 0) Atomics.wait(words, BENCH_WORD.go, 0);
+}
+
+/** Releases every worker waiting in {@link waitForGo}. */
+export function signalGo(words: Int32Array): void {
+  Atomics.store(words, BENCH_WORD.go, 1);
+  Atomics.notify(words, BENCH_WORD.go);
+}
+
+/** Tells every worker to stop and wakes any that sleeps on a doorbell, so each sees the flag. */
+export function requestStop(words: Int32Array): void {
+  Atomics.store(words, BENCH_WORD.stop, 1);
+  new Doorbell(words, BENCH_WORD.forwardDoorbell).ring();
+  new Doorbell(words, BENCH_WORD.backwardDoorbell).ring();
+}

@@ -1,0 +1,42 @@
+/**
+ * Raw figures from one ring benchmark run, the same shape whether kmcl's
+ * engine or the C reference produced them; rates and percentiles are derived
+ * from these in one place (`ring-figures.ts`).
+ */
+
+/** One throughput run: packets the reader received during the measured window. */
+export interface ThroughputMeasurement {
+  readonly payloadBytes: number;
+  readonly packets: number;
+  readonly seconds: number;
+  /** Writer → reader doorbells rung (empty → non-empty with the mask clear). */
+  readonly signalsToReader: number;
+  /** Reader → writer doorbells rung (free space crossed pending send size). */
+  readonly signalsToWriter: number;
+  readonly readerSleeps: number;
+  readonly writerSleeps: number;
+}
+
+/** Round trips of one request (completion requested) and its completion, in nanoseconds. */
+export interface LatencyMeasurement {
+  readonly requestBytes: number;
+  readonly completionBytes: number;
+  readonly samplesNs: readonly number[];
+}
+
+/** The repeated throughput runs of one payload size (trials interleave with the other implementation's). */
+export interface ThroughputSeries {
+  readonly payloadBytes: number;
+  readonly trials: readonly ThroughputMeasurement[];
+}
+
+/** Which ring implementation produced a measurement. */
+export type RingImplementation = 'kmcl' | 'c';
+
+/** Everything one implementation measured. */
+export interface RingMeasurement {
+  readonly implementation: RingImplementation;
+  readonly ringDataBytes: number;
+  readonly throughput: readonly ThroughputSeries[];
+  readonly latency: LatencyMeasurement;
+}

@@ -1,0 +1,86 @@
+import { FlatRingMemory, initializeRing } from '../../src/ring/index.js';
+import { RING_PAGE_SIZE } from '../../src/wire/ring-control.js';
+import { BENCH_WORD, allocateBenchControl, requestStop, signalGo } from './bench-control.js';
+import { BenchWorker, runFor } from './bench-worker.js';
+import type { RingBenchPlan } from './ring-bench-plan.js';
+import type { ThroughputMeasurement } from './ring-measurement.js';
+
+/** What each throughput worker gets: the shared ring and control words, and its batch size. */
+export interface ThroughputWorkerData {
+  /** The whole ring (control page + data) over a SharedArrayBuffer. */
+  readonly ring: Uint8Array;
+  readonly control: Int32Array;
+  readonly payloadBytes: number;
+  /** Packets per commit: the write batch for the writer, the read batch for the reader. */
+  readonly batch: number;
+}
+
+interface CounterSample {
+  readonly atNs: bigint;
+  readonly received: number;
+  readonly signalsToReader: number;
+  readonly signalsToWriter: number;
+  readonly readerSleeps: number;
+  readonly writerSleeps: number;
+}
+
+function sampleCounters(words: Int32Array): CounterSample {
+  return {
+    atNs: process.hrtime.bigint(),
+    received: Atomics.load(words, BENCH_WORD.received),
+    signalsToReader: Atomics.load(words, BENCH_WORD.signalsToReader),
+    signalsToWriter: Atomics.load(words, BENCH_WORD.signalsToWriter),
+    readerSleeps: Atomics.load(words, BENCH_WORD.readerSleeps),
+    writerSleeps: Atomics.load(words, BENCH_WORD.writerSleeps),
+  };
+}
+
+/** Counter growth between two samples; the words are 32-bit, so the difference is taken modulo 2^32. */
+function growth(start: number, end: number): number {
+  return (end - start) >>> 0;
+}
+
+/**
+ * Streams `payloadBytes` in-band packets from a writer worker to a reader
+ * worker through kmcl's ring engine over a SharedArrayBuffer, and counts what
+ * the reader received during the measured window (after the warm-up).
+ */
+export async function measureThroughput(plan: RingBenchPlan, payloadBytes: number): Promise<ThroughputMeasurement> {
+  const memory = FlatRingMemory.allocate(plan.dataBytes / RING_PAGE_SIZE);
+  // The reader starts masked, as OpenVMM creates the rings it reads (openvmm-vmbus.md §6.2); so does the C reference.
+  initializeRing(memory, { interruptMask: true });
+  const control = allocateBenchControl();
+  const shared = { ring: memory.bytes, control, payloadBytes };
+  const workers = [
+    new BenchWorker<void>(new URL('./throughput-reader-worker.js', import.meta.url), {
+      ...shared,
+      batch: plan.readBatch,
+    } satisfies ThroughputWorkerData),
+    new BenchWorker<void>(new URL('./throughput-writer-worker.js', import.meta.url), {
+      ...shared,
+      batch: plan.writeBatch,
+    } satisfies ThroughputWorkerData),
+  ];
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+    signalGo(control);
+    await runFor(plan.warmupMs, workers);
+    const start = sampleCounters(control);
+    await runFor(plan.durationMs, workers);
+    const end = sampleCounters(control);
+    requestStop(control);
+    await Promise.all(workers.map((w) => w.ended));
+    return {
+      payloadBytes,
+      packets: growth(start.received, end.received),
+      seconds: Number(end.atNs - start.atNs) / 1e9,
+      signalsToReader: growth(start.signalsToReader, end.signalsToReader),
+      signalsToWriter: growth(start.signalsToWriter, end.signalsToWriter),
+      readerSleeps: growth(start.readerSleeps, end.readerSleeps),
+      writerSleeps: growth(start.writerSleeps, end.writerSleeps),
+    };
+  } finally {
+    requestStop(control);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

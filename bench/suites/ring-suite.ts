@@ -1,0 +1,114 @@
+import { cReferenceKey } from '../c/c-reference.js';
+import type { CReferenceOutcome } from '../c/c-reference.js';
+import { buildRingRef } from '../c/ring-ref-build.js';
+import { cRingRunner } from '../c/ring-ref-run.js';
+import { targetFor } from '../harness/bench-result.js';
+import type { BenchResult } from '../harness/bench-result.js';
+import { formatCount, formatDecimal } from '../harness/number-format.js';
+import type { SubBenchmark } from '../harness/sub-benchmark.js';
+import type { Table } from '../harness/table.js';
+import { kmclRingRunner } from '../ring/kmcl-ring-run.js';
+import { RING_BENCH_PLAN } from '../ring/ring-bench-plan.js';
+import {
+  latencyTable,
+  medianTrial,
+  ringResults,
+  throughputFigures,
+  throughputResultName,
+  trialsTable,
+} from '../ring/ring-figures.js';
+import type { RingMeasurement, ThroughputSeries } from '../ring/ring-measurement.js';
+import { measureRings, ringRunSteps } from '../ring/ring-runner.js';
+import type { RingRunner } from '../ring/ring-runner.js';
+
+/** The issue's goals for kmcl's throughput as a fraction of the C reference's, per payload size. */
+export const RING_THROUGHPUT_TARGETS: ReadonlyMap<number, number> = new Map([
+  [64, 0.5],
+  [16384, 0.8],
+]);
+
+/** ours/C median packet rate for one payload size, with its target when the issue sets one. */
+export function throughputRatio(ours: ThroughputSeries, c: ThroughputSeries): BenchResult {
+  const cRate = throughputFigures(medianTrial(c)).packetsPerSecond;
+  const value = cRate > 0 ? throughputFigures(medianTrial(ours)).packetsPerSecond / cRate : 0;
+  const goal = RING_THROUGHPUT_TARGETS.get(ours.payloadBytes);
+  const name = throughputResultName('ring.ratio', ours.payloadBytes);
+  return goal === undefined
+    ? { name, unit: 'ours/C', value }
+    : { name, unit: 'ours/C', value, target: targetFor(value, goal) };
+}
+
+function comparisonTable(kmcl: RingMeasurement, c: RingMeasurement | undefined): Table {
+  const rows = kmcl.throughput.map((ours) => {
+    const theirs = c?.throughput.find((series) => series.payloadBytes === ours.payloadBytes);
+    const f = throughputFigures(medianTrial(ours));
+    const cells = [`${ours.payloadBytes} B`, formatCount(f.packetsPerSecond), formatDecimal(f.megabytesPerSecond, 1)];
+    if (theirs === undefined) return [...cells, '-', '-', '-', '-'];
+    const g = throughputFigures(medianTrial(theirs));
+    const ratio = throughputRatio(ours, theirs);
+    const goal = ratio.target;
+    const target = goal === undefined ? '-' : `≥ ${formatDecimal(goal.atLeast, 2)} ${goal.met ? '✔' : '✘'}`;
+    return [
+      ...cells,
+      formatCount(g.packetsPerSecond),
+      formatDecimal(g.megabytesPerSecond, 1),
+      formatDecimal(ratio.value, 2),
+      target,
+    ];
+  });
+  return {
+    title: `ring: cross-thread throughput, ${kmcl.ringDataBytes / 1024} KiB ring, in-band packets, median trial`,
+    columns: [
+      { header: 'payload', align: 'right' },
+      { header: 'kmcl packets/s', align: 'right' },
+      { header: 'kmcl MB/s', align: 'right' },
+      { header: 'C packets/s', align: 'right' },
+      { header: 'C MB/s', align: 'right' },
+      { header: 'ours/C', align: 'right' },
+      { header: 'target', align: 'left' },
+    ],
+    rows,
+  };
+}
+
+/**
+ * `ring`: kmcl's ring engine across worker threads (throughput for 64 B,
+ * 1 KiB and 16 KiB in-band packets; round-trip latency), next to the C
+ * reference on the same plan, trials interleaved, with ours/C ratios against
+ * the issue's targets.
+ */
+export const ringSuite: SubBenchmark = {
+  name: 'ring',
+  description: 'kmcl ring engine across worker threads vs the C reference: throughput, latency, ours/C',
+  async run(context) {
+    const plan = RING_BENCH_PLAN;
+    const key = cReferenceKey(plan);
+    const known = context.findShared(key);
+    const build = known === undefined ? buildRingRef() : undefined;
+    const runners: RingRunner[] = [kmclRingRunner(plan)];
+    if (build?.kind === 'built') runners.push(cRingRunner(build.binary, plan));
+    context.progress.begin(ringRunSteps(plan, runners.length));
+    const [kmcl, measuredC] = await measureRings(plan, runners, context.progress);
+    if (kmcl === undefined) throw new Error('the kmcl ring produced no measurement');
+    let reference: CReferenceOutcome | undefined = known;
+    if (build?.kind === 'skipped') reference = build;
+    if (build?.kind === 'built' && measuredC !== undefined) {
+      reference = { kind: 'measured', measurement: measuredC, compiler: build.compiler };
+    }
+    if (reference !== undefined) context.share(key, reference);
+
+    const c = reference?.kind === 'measured' ? reference.measurement : undefined;
+    // The C figures are repeated under ring.c.* so `ring --json` stands alone.
+    const results = [...ringResults('ring.kmcl', kmcl), ...(c === undefined ? [] : ringResults('ring.c', c))];
+    for (const ours of kmcl.throughput) {
+      const theirs = c?.throughput.find((series) => series.payloadBytes === ours.payloadBytes);
+      if (theirs !== undefined) results.push(throughputRatio(ours, theirs));
+    }
+    const measurements = c === undefined ? [kmcl] : [kmcl, c];
+    return {
+      results,
+      tables: [comparisonTable(kmcl, c), latencyTable('ring', measurements), trialsTable('ring', measurements)],
+      notes: reference?.kind === 'skipped' ? [reference.note] : [],
+    };
+  },
+};

@@ -1,0 +1,73 @@
+/**
+ * Ring memory over one contiguous byte array: the control page, then the
+ * data pages. The bytes can be a plain `ArrayBuffer`, a `SharedArrayBuffer`
+ * another thread maps too, or a mapped file's contents.
+ */
+import { RING_CONTROL_PAGE_SIZE, RING_DATA_OFFSET, RING_PAGE_SIZE } from '../wire/ring-control.js';
+import { assertRingDataSize, controlWords, copyUnits, unitView, wordView, type RingMemory } from './ring-memory.js';
+
+export interface FlatRingAllocateOptions {
+  /** Back the ring with a `SharedArrayBuffer` (default) so a worker can map the same bytes. */
+  shared?: boolean;
+}
+
+export class FlatRingMemory implements RingMemory {
+  readonly control: Int32Array;
+  readonly dataSize: number;
+  /** The whole ring: control page, then data area. */
+  readonly bytes: Uint8Array;
+  private readonly data: Uint8Array;
+  private readonly dataWords: Int32Array;
+  private readonly dataUnits: BigInt64Array;
+
+  /** `bytes`: a control page and whole data pages, starting 8-aligned in its buffer. */
+  constructor(bytes: Uint8Array) {
+    const dataSize = bytes.length - RING_CONTROL_PAGE_SIZE;
+    assertRingDataSize(dataSize);
+    this.bytes = bytes;
+    this.control = controlWords(bytes);
+    this.dataSize = dataSize;
+    this.data = bytes.subarray(RING_DATA_OFFSET);
+    this.dataWords = wordView(bytes, RING_DATA_OFFSET, dataSize);
+    this.dataUnits = unitView(bytes, RING_DATA_OFFSET, dataSize);
+  }
+
+  /** A zeroed ring of `dataPages` data pages (plus its control page). */
+  static allocate(dataPages: number, options: FlatRingAllocateOptions = {}): FlatRingMemory {
+    assertRingDataSize(dataPages * RING_PAGE_SIZE);
+    const length = RING_CONTROL_PAGE_SIZE + dataPages * RING_PAGE_SIZE;
+    const buffer = options.shared === false ? new ArrayBuffer(length) : new SharedArrayBuffer(length);
+    return new FlatRingMemory(new Uint8Array(buffer));
+  }
+
+  read(offset: number, byteLength: number, target: BigInt64Array, targetIndex: number): void {
+    const size = this.dataSize;
+    const start = offset >= size ? offset - size : offset;
+    const first = size - start;
+    if (byteLength <= first) {
+      copyUnits(this.dataUnits, start >>> 3, byteLength >>> 3, target, targetIndex);
+    } else {
+      copyUnits(this.dataUnits, start >>> 3, first >>> 3, target, targetIndex);
+      copyUnits(this.dataUnits, 0, (byteLength - first) >>> 3, target, targetIndex + (first >>> 3));
+    }
+  }
+
+  writeBytes(offset: number, source: Uint8Array): void {
+    const size = this.dataSize;
+    const start = offset >= size ? offset - size : offset;
+    const first = size - start;
+    if (source.length <= first) {
+      this.data.set(source, start);
+    } else {
+      this.data.set(source.subarray(0, first), start);
+      this.data.set(source.subarray(first), 0);
+    }
+  }
+
+  writeUnit(offset: number, low: number, high: number): void {
+    const size = this.dataSize;
+    const word = (offset >= size ? offset - size : offset) >>> 2;
+    this.dataWords[word] = low;
+    this.dataWords[word + 1] = high;
+  }
+}

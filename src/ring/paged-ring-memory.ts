@@ -1,0 +1,80 @@
+/**
+ * Ring memory over separate 4 KiB page views: the control page, then the data
+ * pages in ring order, each anywhere in guest memory (the pages of a ring
+ * GPADL). Copies split at page boundaries.
+ */
+import { RING_PAGE_SIZE } from '../wire/ring-control.js';
+import { assertRingDataSize, controlWords, copyUnits, unitView, wordView, type RingMemory } from './ring-memory.js';
+
+const PAGE_SHIFT = 12;
+const PAGE_MASK = RING_PAGE_SIZE - 1;
+
+export class PagedRingMemory implements RingMemory {
+  readonly control: Int32Array;
+  readonly dataSize: number;
+  private readonly pages: Uint8Array[];
+  private readonly pageWords: Int32Array[];
+  private readonly pageUnits: BigInt64Array[];
+
+  /** `pages[0]` is the control page; the rest are the data pages. Each is a 4096-byte, 8-aligned view. */
+  constructor(pages: readonly Uint8Array[]) {
+    if (pages.length < 2) throw new RangeError(`a ring needs a control page and at least one data page, got ${pages.length} pages`);
+    for (let i = 0; i < pages.length; i++) {
+      if (pages[i]!.length !== RING_PAGE_SIZE) {
+        throw new RangeError(`ring page ${i} is ${pages[i]!.length} bytes, not ${RING_PAGE_SIZE}`);
+      }
+    }
+    const dataSize = (pages.length - 1) * RING_PAGE_SIZE;
+    assertRingDataSize(dataSize);
+    this.control = controlWords(pages[0]!);
+    this.dataSize = dataSize;
+    this.pages = pages.slice(1);
+    this.pageWords = this.pages.map((page) => wordView(page, 0, RING_PAGE_SIZE));
+    this.pageUnits = this.pages.map((page) => unitView(page, 0, RING_PAGE_SIZE));
+  }
+
+  read(offset: number, byteLength: number, target: BigInt64Array, targetIndex: number): void {
+    const size = this.dataSize;
+    let at = offset >= size ? offset - size : offset;
+    let to = targetIndex;
+    let remaining = byteLength;
+    while (remaining > 0) {
+      const inPage = at & PAGE_MASK;
+      const run = Math.min(remaining, RING_PAGE_SIZE - inPage);
+      copyUnits(this.pageUnits[at >>> PAGE_SHIFT]!, inPage >>> 3, run >>> 3, target, to);
+      to += run >>> 3;
+      remaining -= run;
+      at += run;
+      if (at === size) at = 0;
+    }
+  }
+
+  writeBytes(offset: number, source: Uint8Array): void {
+    const size = this.dataSize;
+    let at = offset >= size ? offset - size : offset;
+    const inFirstPage = at & PAGE_MASK;
+    if (source.length <= RING_PAGE_SIZE - inFirstPage) {
+      // The common small packet: one page, no view to cut.
+      this.pages[at >>> PAGE_SHIFT]!.set(source, inFirstPage);
+      return;
+    }
+    let from = 0;
+    while (from < source.length) {
+      const inPage = at & PAGE_MASK;
+      const run = Math.min(source.length - from, RING_PAGE_SIZE - inPage);
+      this.pages[at >>> PAGE_SHIFT]!.set(source.subarray(from, from + run), inPage);
+      from += run;
+      at += run;
+      if (at === size) at = 0;
+    }
+  }
+
+  writeUnit(offset: number, low: number, high: number): void {
+    const size = this.dataSize;
+    const at = offset >= size ? offset - size : offset;
+    const words = this.pageWords[at >>> PAGE_SHIFT]!;
+    const word = (at & PAGE_MASK) >>> 2;
+    words[word] = low;
+    words[word + 1] = high;
+  }
+}

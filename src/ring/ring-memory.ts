@@ -1,0 +1,106 @@
+/**
+ * The memory seam under the ring engine: a control page the engine reads and
+ * writes with `Atomics`, and a data area it copies packets in and out of,
+ * wrapping at the end. Implementations: `FlatRingMemory` (one contiguous byte
+ * array) and `PagedRingMemory` (4 KiB pages scattered in guest memory).
+ */
+import {
+  FEATURE_SUPPORTS_PENDING_SEND_SIZE,
+  RING_CONTROL_PAGE_SIZE,
+  RING_CONTROL_WORD,
+  ringDataSizeProblem,
+} from '../wire/ring-control.js';
+
+// Descriptor and trailer words are stored and parsed through Int32Array views,
+// whose byte order is the platform's; VMBus is little-endian, so refuse anything else.
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error('kmcl ring engine needs a little-endian platform');
+}
+
+export interface RingMemory {
+  /** The control page as 32-bit words (indices in `RING_CONTROL_WORD`), for `Atomics`. */
+  readonly control: Int32Array;
+  /** Bytes in the data area: whole 4 KiB pages, at least one. */
+  readonly dataSize: number;
+  /**
+   * Copies `byteLength` bytes (a multiple of 8, at most `dataSize`) starting at
+   * data offset `offset` into `target` from element `targetIndex`. `offset` is
+   * 8-aligned and below `2 * dataSize`; offsets and copies past the end wrap,
+   * as if the data pages were mapped twice back to back.
+   */
+  read(offset: number, byteLength: number, target: BigInt64Array, targetIndex: number): void;
+  /** Copies all of `source` (at most `dataSize` bytes) to data offset `offset`, wrapping as above. */
+  writeBytes(offset: number, source: Uint8Array): void;
+  /**
+   * Stores one 8-byte unit as two little-endian 32-bit words (`low` first) at an
+   * 8-aligned data offset below `2 * dataSize` (wraps). A unit never straddles the end.
+   */
+  writeUnit(offset: number, low: number, high: number): void;
+}
+
+/**
+ * Copies of at most this many 8-byte units run as a plain loop over
+ * BigInt64Arrays: optimized code moves those elements without making BigInts,
+ * and below ~512 bytes the loop beats `set(subarray(...))`, whose view
+ * allocation and call cost ~60-100 ns; above it `set`'s bulk copy wins.
+ */
+export const SMALL_COPY_UNITS = 64;
+
+export function copyUnits(source: BigInt64Array, from: number, count: number, target: BigInt64Array, to: number): void {
+  if (count <= SMALL_COPY_UNITS) {
+    for (let i = 0; i < count; i++) target[to + i] = source[from + i]!;
+  } else {
+    target.set(source.subarray(from, from + count), to);
+  }
+}
+
+/** Throws a RangeError naming the problem when `dataSize` is not a usable data area size. */
+export function assertRingDataSize(dataSize: number): void {
+  const problem = ringDataSizeProblem(dataSize);
+  if (problem !== null) throw new RangeError(problem);
+}
+
+/** An `Int32Array` over a 4096-byte control page view (8-aligned, as `Atomics` and our word copies need). */
+export function controlWords(page: Uint8Array): Int32Array {
+  if (page.length < RING_CONTROL_PAGE_SIZE) {
+    throw new RangeError(`ring control page needs ${RING_CONTROL_PAGE_SIZE} bytes, got ${page.length}`);
+  }
+  return wordView(page, 0, RING_CONTROL_PAGE_SIZE);
+}
+
+/** An `Int32Array` over `length` bytes of `bytes` from `offset`; the start must be 8-aligned. */
+export function wordView(bytes: Uint8Array, offset: number, length: number): Int32Array {
+  return new Int32Array(bytes.buffer, alignedStart(bytes, offset), length / 4);
+}
+
+/** A `BigInt64Array` over `length` bytes of `bytes` from `offset`; the start must be 8-aligned. */
+export function unitView(bytes: Uint8Array, offset: number, length: number): BigInt64Array {
+  return new BigInt64Array(bytes.buffer, alignedStart(bytes, offset), length / 8);
+}
+
+function alignedStart(bytes: Uint8Array, offset: number): number {
+  const start = bytes.byteOffset + offset;
+  if (start % 8 !== 0) {
+    throw new RangeError(`ring memory must start 8-byte aligned in its buffer, starts at byte ${start}`);
+  }
+  return start;
+}
+
+export interface RingInitOptions {
+  /** Feature bits to advertise; default `FEATURE_SUPPORTS_PENDING_SEND_SIZE`, as Linux sets on every ring it creates. */
+  featureBits?: number;
+  /** Start with the reader's interrupt mask set (OpenVMM does this on rings it reads). Default false. */
+  interruptMask?: boolean;
+}
+
+/**
+ * Puts a fresh ring's control page in its starting state: empty (both indices
+ * 0), no pending send size, the given feature bits. Done once by whoever
+ * creates the ring, before either end attaches.
+ */
+export function initializeRing(memory: RingMemory, options: RingInitOptions = {}): void {
+  const control = memory.control;
+  control.fill(0, 0, RING_CONTROL_WORD.featureBits + 1);
+  Atomics.store(control, RING_CONTROL_WORD.interruptMask, options.interruptMask === true ? 1 : 0);
+  Atomics.store(control, RING_CONTROL_WORD.featureBits, options.featureBits ?? FEATURE_SUPPORTS_PENDING_SEND_SIZE);
+}

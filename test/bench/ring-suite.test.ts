@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import type { ThroughputSeries } from '../../bench/ring/ring-measurement.js';
+import { RING_THROUGHPUT_TARGETS, throughputRatio } from '../../bench/suites/ring-suite.js';
+
+function series(payloadBytes: number, ...packetsPerSecond: number[]): ThroughputSeries {
+  return {
+    payloadBytes,
+    trials: packetsPerSecond.map((packets) => ({
+      payloadBytes,
+      packets,
+      seconds: 1,
+      signalsToReader: 0,
+      signalsToWriter: 0,
+      readerSleeps: 0,
+      writerSleeps: 0,
+    })),
+  };
+}
+
+test('the targets are the issue’s: 64 B at least half of C, 16 KiB at least 0.8 of C, 1 KiB none', () => {
+  assert.deepEqual([...RING_THROUGHPUT_TARGETS], [
+    [64, 0.5],
+    [16384, 0.8],
+  ]);
+});
+
+test('ours/C divides median rates and marks the target met or not', () => {
+  const cases: [ThroughputSeries, ThroughputSeries, number, boolean | undefined][] = [
+    // Medians 3 and 4 (the slow and fast outliers do not count).
+    [series(64, 1, 3, 9), series(64, 4, 100, 2), 0.75, true],
+    [series(64, 2), series(64, 5), 0.4, false],
+    [series(16384, 8), series(16384, 10), 0.8, true],
+    [series(16384, 7), series(16384, 10), 0.7, false],
+    [series(1024, 5), series(1024, 10), 0.5, undefined],
+  ];
+  for (const [ours, c, value, met] of cases) {
+    const ratio = throughputRatio(ours, c);
+    assert.equal(ratio.name, `ring.ratio.throughput.${ours.payloadBytes}B`);
+    assert.equal(ratio.unit, 'ours/C');
+    assert.equal(ratio.value, value);
+    assert.equal(ratio.target?.met, met);
+  }
+});
+
+test('a C run that moved nothing gives a ratio of 0, not Infinity', () => {
+  assert.equal(throughputRatio(series(64, 5), series(64, 0)).value, 0);
+});

@@ -1,0 +1,219 @@
+/**
+ * `bus`: the cost of the control plane end to end, host and guest partitions
+ * in one thread on a seeded hypervisor (virtual time, so only CPU is counted):
+ * - channel setup rate: offer + ring GPADL + open + close (+ rescind and id
+ *   release, so the cycle can repeat), one at a time and 64 at a time;
+ * - memory per open channel: JS heap held by both buses for each open channel
+ *   (the guest's ring pages come on top, in guest memory);
+ * - 2047 channels open at once on one guest, the most VMBus channel ids allow.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { GuestBus, HostBus, type GuestOpenChannel, type HostChannelHandlers, type HostOffer } from '../src/bus/index.js';
+import { SeededScheduler, createHypervisor, type Hypervisor } from '../src/hv/index.js';
+import { GuestMemory, PAGE_SIZE, PageAllocator } from '../src/memory/index.js';
+import { NTSTATUS } from '../src/wire/ntstatus.js';
+import type { BenchResult } from './harness/bench-result.js';
+import { formatCount, formatDecimal } from './harness/number-format.js';
+import type { SubBenchmark } from './harness/sub-benchmark.js';
+
+/** Channel ids 1..2047 (openvmm-vmbus.md §6.1: bit 0 of the 2048 event flags is reserved). */
+const MAX_CHANNELS = 2047;
+/** The smallest rings: a control page and one data page each way. */
+const RING_PAGES = 2;
+const SEQUENTIAL_CYCLES = 400;
+const CONCURRENT_BATCHES = 8;
+const BATCH = 64;
+const WARMUP_CYCLES = 50;
+
+const INTERFACE = 'b0b0b0b0-0000-4000-8000-000000000001';
+const DEVICE: HostChannelHandlers = { open: () => NTSTATUS.STATUS_SUCCESS, close: () => undefined };
+
+/** Both partitions, their buses and the loop that runs them. */
+class BusMachine {
+  readonly scheduler = new SeededScheduler(1);
+  readonly hv: Hypervisor;
+  readonly allocator: PageAllocator;
+  readonly hostBus: HostBus;
+  readonly #memory: GuestMemory;
+  #instance = 0;
+
+  constructor() {
+    // Per channel: one host event port and one guest connection; message ports and guest ports on top.
+    this.hv = createHypervisor(
+      { partitions: [{ id: 0, vpCount: 1 }, { id: 1, vpCount: 1 }], portCapacity: 4096, connectionCapacity: 4096 },
+      this.scheduler,
+    );
+    this.#memory = new GuestMemory(MAX_CHANNELS * 2 * RING_PAGES + 64);
+    this.allocator = new PageAllocator(this.#memory);
+    this.hostBus = HostBus.create({
+      host: this.hv.partition(0),
+      guest: this.hv.partition(1),
+      guestMemory: this.#memory,
+      scheduler: this.scheduler,
+    });
+  }
+
+  connect(): Promise<GuestBus> {
+    const partition = this.hv.partition(1);
+    return this.drive(GuestBus.connect({ partition, memory: this.#memory, allocator: this.allocator, scheduler: this.scheduler }));
+  }
+
+  /** A new offer of the bench device, with a fresh instance id. */
+  offer(): { readonly handle: HostOffer; readonly instanceId: string } {
+    const instanceId = `b0b0b0b0-0000-4000-8000-${(this.#instance++).toString(16).padStart(12, '0')}`;
+    return { handle: this.hostBus.offerChannel({ interfaceId: INTERFACE, instanceId }, DEVICE), instanceId };
+  }
+
+  async drive<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    for (let idle = 0; !settled; ) {
+      idle = this.scheduler.runUntilIdle(10_000_000) === 0 ? idle + 1 : 0;
+      await nextTurn();
+      if (idle > 20) throw new Error('the bus machine stalled');
+    }
+    return work;
+  }
+}
+
+/** One full channel life, from the guest's and the host's side at once. */
+async function setupCycle(machine: BusMachine, bus: GuestBus): Promise<void> {
+  const { handle, instanceId } = machine.offer();
+  const guestOffer = await bus.waitForOffer({ interfaceId: INTERFACE, instanceId });
+  const channel = await bus.openChannel(guestOffer.channelId, { outgoingRingPages: RING_PAGES, incomingRingPages: RING_PAGES });
+  await channel.close();
+  const rescinded = handle.rescind();
+  await waitRescind(bus, guestOffer.channelId);
+  bus.releaseId(guestOffer.channelId);
+  await rescinded;
+}
+
+function waitRescind(bus: GuestBus, channelId: number): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = bus.onRescind(channelId, () => {
+      stop();
+      resolve();
+    });
+  });
+}
+
+/**
+ * `batches` rounds of `width` concurrent setup cycles: cycles per wall-clock
+ * second, and CPU time per cycle (steadier on a loaded machine).
+ */
+async function setupRate(
+  machine: BusMachine,
+  bus: GuestBus,
+  batches: number,
+  width: number,
+): Promise<{ readonly perSecond: number; readonly cpuMicroseconds: number }> {
+  const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
+  for (let b = 0; b < batches; b++) {
+    await machine.drive(Promise.all(Array.from({ length: width }, () => setupCycle(machine, bus))));
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cycles = batches * width;
+  return { perSecond: cycles / seconds, cpuMicroseconds: (cpu.user + cpu.system) / cycles };
+}
+
+function collectGarbage(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+
+async function openAll(machine: BusMachine, bus: GuestBus): Promise<GuestOpenChannel[]> {
+  const channels: GuestOpenChannel[] = [];
+  const ids = bus.offers().map((offer) => offer.channelId);
+  for (let at = 0; at < ids.length; at += BATCH) {
+    const rings = { outgoingRingPages: RING_PAGES, incomingRingPages: RING_PAGES };
+    const batch = ids.slice(at, at + BATCH).map((id) => bus.openChannel(id, rings));
+    channels.push(...(await machine.drive(Promise.all(batch))));
+  }
+  return channels;
+}
+
+export const busSuite: SubBenchmark = {
+  name: 'bus',
+  description: 'VMBus control plane, host and guest in one thread: channel setup rate, memory per channel, 2047 channels',
+  async run(context) {
+    context.progress.begin(4);
+    const gc = collectGarbage();
+
+    const rateMachine = new BusMachine();
+    const rateBus = await rateMachine.connect();
+    await setupRate(rateMachine, rateBus, WARMUP_CYCLES, 1);
+    const sequential = await setupRate(rateMachine, rateBus, SEQUENTIAL_CYCLES, 1);
+    context.progress.step('setup, one at a time');
+    const concurrent = await setupRate(rateMachine, rateBus, CONCURRENT_BATCHES, BATCH);
+    context.progress.step(`setup, ${BATCH} at a time`);
+    await rateMachine.drive(rateBus.unload());
+
+    const machine = new BusMachine();
+    for (let i = 0; i < MAX_CHANNELS; i++) machine.offer();
+    const bus = await machine.connect();
+    if (bus.offers().length !== MAX_CHANNELS) throw new Error(`the guest saw ${bus.offers().length} offers, not ${MAX_CHANNELS}`);
+    gc();
+    const before = process.memoryUsage();
+    const openStart = process.hrtime.bigint();
+    const channels = await openAll(machine, bus);
+    const openSeconds = Number(process.hrtime.bigint() - openStart) / 1e9;
+    gc();
+    const after = process.memoryUsage();
+    const heapPerChannel = (after.heapUsed - before.heapUsed) / channels.length;
+    // Ring readers keep a private packet copy buffer outside the JS heap.
+    const buffersPerChannel = (after.arrayBuffers - before.arrayBuffers) / channels.length;
+    if (channels.length !== MAX_CHANNELS || machine.hostBus.snapshot().table.gpadls !== MAX_CHANNELS) {
+      throw new Error(`${channels.length} channels opened, ${machine.hostBus.snapshot().table.gpadls} ring GPADLs`);
+    }
+    context.progress.step(`${MAX_CHANNELS} channels open`);
+    await machine.drive(Promise.all(channels.map((channel) => channel.close())));
+    await machine.drive(bus.unload());
+    const leftover = machine.allocator.allocatedPageCount;
+    if (leftover !== 0) throw new Error(`${leftover} guest pages still allocated after unload`);
+    context.progress.step('closed and unloaded');
+    machine.hostBus.close();
+    rateMachine.hostBus.close();
+
+    const ringBytes = 2 * RING_PAGES * PAGE_SIZE;
+    const results: BenchResult[] = [
+      { name: 'bus.setup.sequential', unit: 'channels/s', value: sequential.perSecond },
+      { name: 'bus.setup.sequential.cpu', unit: 'µs/channel', value: sequential.cpuMicroseconds },
+      { name: `bus.setup.concurrent${BATCH}`, unit: 'channels/s', value: concurrent.perSecond },
+      { name: `bus.setup.concurrent${BATCH}.cpu`, unit: 'µs/channel', value: concurrent.cpuMicroseconds },
+      { name: 'bus.memory.heapPerOpenChannel', unit: 'bytes', value: heapPerChannel },
+      { name: 'bus.memory.buffersPerOpenChannel', unit: 'bytes', value: buffersPerChannel },
+      { name: 'bus.memory.ringPerOpenChannel', unit: 'bytes', value: ringBytes },
+      { name: 'bus.open2047.seconds', unit: 's', value: openSeconds },
+    ];
+    return {
+      results,
+      tables: [
+        {
+          title: 'bus: channel setup (offer + GPADL + open + close + rescind + release), seeded hypervisor, one thread',
+          columns: [
+            { header: 'figure', align: 'left' },
+            { header: 'value', align: 'right' },
+          ],
+          rows: [
+            ['setup, one at a time', `${formatCount(sequential.perSecond)} channels/s`],
+            ['  CPU per setup', `${formatCount(sequential.cpuMicroseconds)} µs`],
+            [`setup, ${BATCH} at a time`, `${formatCount(concurrent.perSecond)} channels/s`],
+            ['  CPU per setup', `${formatCount(concurrent.cpuMicroseconds)} µs`],
+            ['JS heap per open channel (host + guest)', `${formatCount(heapPerChannel)} B`],
+            ['array buffers per open channel (ring copy buffers)', `${formatCount(buffersPerChannel)} B`],
+            [`guest ring pages per open channel (${RING_PAGES}+${RING_PAGES} pages)`, `${formatCount(ringBytes)} B`],
+            [`${MAX_CHANNELS} channels opened (${BATCH} at a time)`, `${formatDecimal(openSeconds, 2)} s`],
+          ],
+        },
+      ],
+      notes: [],
+    };
+  },
+};

@@ -10,15 +10,10 @@ const UINT_MAX = { u8: 0xff, u16: 0xffff, u32: 0xffff_ffff } as const;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 const U64_BYTES = 8;
 
-/** The layout's trailing u64 array, if it has one. */
-export function trailingField(fields: readonly FieldSpec[]): FieldSpec | undefined {
-  return fields.find((f) => f.kind === 'u64-array');
-}
-
 /**
  * Reads every non-padding field into `out`. The caller has checked that `bytes`
- * covers the fixed part and that any trailing array part is a whole number of
- * u64s. Each byte is read once and byte arrays are copied, so `bytes` may be
+ * covers the fixed part; a trailing array takes the whole u64s that follow it
+ * (a partial last one is ignored). Each byte is read once and byte arrays are copied, so `bytes` may be
  * shared memory that the peer keeps writing.
  */
 export function readFields(bytes: Uint8Array, fields: readonly FieldSpec[], out: Record<string, unknown>): void {

@@ -4,7 +4,7 @@
  * the table (gates.ts); the fields are read by the codec.
  */
 import { WireError, wireError } from '../wire-error.js';
-import { readFields, trailingField } from './codec.js';
+import { readFields } from './codec.js';
 import { messageSpecOfType } from './catalog.js';
 import { gateAllows } from './gates.js';
 import type { MessageSpec, VariantSpec } from './layout.js';
@@ -33,11 +33,13 @@ export interface DecodeContext {
  * short is an error, not a reason to try an older one.
  *
  * Bytes past a fixed-size variant are ignored, as OpenVMM reads the struct as a
- * prefix (some senders pad messages, vmbus_client/src/lib.rs:1027-1030); the
- * trailing u64 data of GPADL messages must be whole u64s.
+ * prefix (some senders pad messages, vmbus_client/src/lib.rs:1027-1030). In the
+ * trailing u64 data of GPADL messages a partial last u64 is ignored, as Hyper-V
+ * and OpenVMM do: UEFI sends its GPADL messages padded to the full 240 bytes
+ * (OpenVMM channels.rs:1232-1237).
  *
  * Never throws and never reads outside `bytes`; errors are 'oversized',
- * 'truncated', 'unknown-type', 'wrong-direction', 'not-negotiated', 'bad-size'.
+ * 'truncated', 'unknown-type', 'wrong-direction', 'not-negotiated'.
  */
 export function decodeMessage(bytes: Uint8Array, ctx?: DecodeContext): ChannelMessage | WireError {
   const length = bytes.length;
@@ -56,10 +58,6 @@ export function decodeMessage(bytes: Uint8Array, ctx?: DecodeContext): ChannelMe
   const variant = chooseVariant(spec, length, ctx);
   if (variant instanceof WireError) return variant;
 
-  const trailing = trailingField(variant.fields);
-  if (trailing !== undefined && (length - trailing.offset) % 8 !== 0) {
-    return wireError('bad-size', `${variant.kind} of ${length} bytes: trailing data is not a whole number of u64s`);
-  }
   const message: Record<string, unknown> = { kind: variant.kind };
   readFields(bytes, variant.fields, message);
   return message as ChannelMessage;

@@ -40,8 +40,10 @@ const messageLike = fc
 /** What encode must give back for accepted bytes: the variant's bytes, header and padding zeroed. */
 function expectedReencoding(bytes: Uint8Array, decoded: ChannelMessage): Uint8Array {
   const { variant } = variantOfKind(decoded.kind)!;
-  const hasTrailing = variant.fields.some((f) => f.kind === 'u64-array');
-  const out = bytes.slice(0, hasTrailing ? bytes.length : variant.size);
+  const trailing = variant.fields.find((f) => f.kind === 'u64-array');
+  // A trailing u64 array keeps its whole u64s; a partial last one is dropped (channels.rs:1232-1237).
+  const end = trailing === undefined ? variant.size : trailing.offset + Math.floor((bytes.length - trailing.offset) / 8) * 8;
+  const out = bytes.slice(0, end);
   out.fill(0, 4, 8); // header padding u32 @4 (protocol.rs:132-137)
   for (const f of variant.fields) if (f.kind === 'pad') out.fill(0, f.offset, f.offset + f.length);
   return out;

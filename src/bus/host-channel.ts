@@ -20,7 +20,6 @@ import { RingEndpoint, type PeerSignal } from './channel-endpoint.js';
 import type { EventFlagRouter } from './event-flag-router.js';
 import type { GuestPorts } from './guest-ports.js';
 import { hostEventPortId } from './hv-ids.js';
-import { claimMonitorId } from './monitor-claim.js';
 
 /** What a host channel needs from its bus. */
 export interface HostChannelContext {
@@ -89,7 +88,7 @@ export class HostChannel {
 
     const { monitorId } = action;
     if (monitorId !== null) {
-      if (!claimMonitorId(guest.monitor, monitorId, { connectionId: action.connectionId, flagNumber: 0 }, monitorLatency)) {
+      if (!guest.monitor.claim(monitorId, { connectionId: action.connectionId, flagNumber: 0 }, monitorLatency)) {
         return fail(`monitor id ${monitorId} of channel ${channelId} is taken`);
       }
       undo.push(() => guest.monitor.release(monitorId));

@@ -48,21 +48,33 @@ export class MonitoredNotifications {
   allocate(parameter: MonitorParameter, latency100ns: number): number | undefined {
     checkLatency(latency100ns);
     for (let group = 0; group < MONITOR_GROUP_COUNT; group++) {
-      const index = this.allocationIndex + group;
       for (;;) {
-        const taken = Atomics.load(this.allocation, index);
+        const taken = Atomics.load(this.allocation, this.allocationIndex + group);
         if (taken === -1) break;
-        const bit = 31 - Math.clz32(~taken & (taken + 1));
-        if (Atomics.compareExchange(this.allocation, index, taken, taken | (1 << bit)) !== taken) continue;
-        const monitorId = group * MONITOR_IDS_PER_GROUP + bit;
-        this.page.disarm(monitorId);
-        this.page.setParameter(monitorId, parameter);
-        this.page.setLatency(monitorId, latency100ns);
-        this.page.setGroupEnabled(group, true);
-        return monitorId;
+        const monitorId = group * MONITOR_IDS_PER_GROUP + (31 - Math.clz32(~taken & (taken + 1)));
+        // Another thread may take the same id first: then look again.
+        if (this.claim(monitorId, parameter, latency100ns)) return monitorId;
       }
     }
     return undefined;
+  }
+
+  /**
+   * Takes one given monitor id, as a VMBus server does when the id was chosen
+   * at offer time; false if it is out of range or already taken.
+   */
+  claim(monitorId: number, parameter: MonitorParameter, latency100ns: number): boolean {
+    checkLatency(latency100ns);
+    if (!Number.isInteger(monitorId) || monitorId < 0 || monitorId >= MONITOR_ID_COUNT) return false;
+    const group = groupOf(monitorId);
+    const bit = 1 << monitorId % MONITOR_IDS_PER_GROUP;
+    const previous = Atomics.or(this.allocation, this.allocationIndex + group, bit);
+    if ((previous & bit) !== 0) return false;
+    this.page.disarm(monitorId);
+    this.page.setParameter(monitorId, parameter);
+    this.page.setLatency(monitorId, latency100ns);
+    this.page.setGroupEnabled(group, true);
+    return true;
   }
 
   /** Frees an allocated id; false if it was not allocated. */

@@ -80,6 +80,21 @@ test('allocate hands out the lowest free ids, enables their groups, and runs out
   assert.throws(() => monitor.allocate({ connectionId: 9, flagNumber: 0 }, 0x1_0000), RangeError);
 });
 
+test('claim takes one given id (the server chose it at offer time) and refuses it while taken', (t) => {
+  const { guest } = machine(t.name);
+  const monitor = guest.monitor;
+  // Monitor id m is bit m % 32 of trigger group m / 32 (openvmm-vmbus.md §6.8): 70 is group 2.
+  assert.equal(monitor.claim(70, { connectionId: 9, flagNumber: 3 }, 1000), true);
+  assert.equal(monitor.isAllocated(70), true);
+  assert.equal(monitor.isAllocated(0), false, 'ids below are left free');
+  assert.equal(monitor.page.bytes[MONITOR_PAGE_LAYOUT.TRIGGER_STATE], 0b0100, 'only group 2 enabled');
+  assert.equal(monitor.page.latency(70), 1000);
+  assert.equal(monitor.claim(70, { connectionId: 9, flagNumber: 3 }, 1000), false);
+  assert.equal(monitor.claim(128, { connectionId: 9, flagNumber: 0 }, 10), false);
+  assert.equal(monitor.claim(-1, { connectionId: 9, flagNumber: 0 }, 10), false);
+  assert.equal(monitor.allocate({ connectionId: 9, flagNumber: 0 }, 10), 0, 'allocate still takes the lowest free id');
+});
+
 test('a trigger becomes the event signal of its parameter after the latency (100 ns units)', (t) => {
   const { scheduler, guest, signals } = machine(t.name);
   const id = guest.monitor.allocate({ connectionId: 9, flagNumber: 2 }, 500);

@@ -1,0 +1,85 @@
+/**
+ * An incoming packet object (VMBPACKETCOMPLETION): one packet the peer sent,
+ * from the moment it is taken from the ring until the driver completes it.
+ * Its payload is copied out of the ring into storage the object keeps and
+ * reuses, so the buffer the driver got stays valid until completion.
+ */
+import type { GpaRange } from '../../memory/index.js';
+import type { KmclChannel } from '../channel/channel.js';
+import type { VMBPACKETCOMPLETION } from '../types.js';
+import type { ExternalDataMapping } from './external-data.js';
+
+/** In the channel's free list. */
+export const INCOMING_FREE = 0;
+/** Given to the driver (process-packet callback); it must complete, fail or defer it. */
+export const INCOMING_DELIVERED = 1;
+/** Deferred to PASSIVE_LEVEL: waiting on the passive queue to be delivered again. */
+export const INCOMING_DEFERRED = 2;
+/** Completed by the driver; its completion packet waits for ring space. */
+export const INCOMING_COMPLETING = 3;
+
+export class KmclIncomingPacket {
+  state = INCOMING_FREE;
+  packetType = 0;
+  /** EvtVmbChannelProcessPacket Flags (VMBUS_CHANNEL_PROCESS_PACKET_FLAG_EXTERNAL_DATA). */
+  flags = 0;
+  transactionIdLo = 0;
+  transactionIdHi = 0;
+  completionRequested = false;
+  /** The payload handed to the driver: a view of `data`. */
+  buffer: Uint8Array;
+  /** GPA-direct ranges as the peer sent them (copied out of the ring and validated), else null. */
+  ranges: readonly GpaRange[] | null = null;
+  mapping: ExternalDataMapping | null = null;
+  /** Being delivered by a process-packet call right now (VmbChannelPacketDeferToPassive is only valid then). */
+  inCallback = false;
+  deferRequested = false;
+  /** The completion payload to send back: a view of `completionData`. */
+  completionView: Uint8Array;
+  readonly clientContext: Uint8Array;
+  private data: Uint8Array;
+  private completionData: Uint8Array;
+
+  constructor(
+    readonly channel: KmclChannel,
+    clientContextSize: number,
+  ) {
+    this.data = new Uint8Array(0);
+    this.buffer = this.data;
+    this.completionData = this.data;
+    this.completionView = this.data;
+    this.clientContext = new Uint8Array(clientContextSize);
+  }
+
+  get handle(): VMBPACKETCOMPLETION {
+    return this as unknown as VMBPACKETCOMPLETION;
+  }
+
+  /** Delivered or deferred: the driver holds the handle and must finish the packet. */
+  get ownedByDriver(): boolean {
+    return this.state === INCOMING_DELIVERED || this.state === INCOMING_DEFERRED;
+  }
+
+  /** Copies `length` bytes of `source` from `offset` as the payload. */
+  setPayload(source: Uint8Array, offset: number, length: number): void {
+    if (this.data.length < length) this.data = new Uint8Array(Math.max(length, this.data.length * 2, 64));
+    // Reuse the last view when the length repeats (the common case): no allocation per packet.
+    const last = this.buffer;
+    const buffer = last.length === length && last.buffer === this.data.buffer ? last : this.data.subarray(0, length);
+    // Small payloads: a loop beats making a source view for `set`.
+    if (length <= 256) for (let i = 0; i < length; i++) buffer[i] = source[offset + i]!;
+    else buffer.set(source.subarray(offset, offset + length));
+    this.buffer = buffer;
+  }
+
+  /** Copies the driver's completion payload so it can wait for ring space after the call returns. */
+  setCompletion(source: Uint8Array | null, length: number): void {
+    if (this.completionData.length < length) {
+      this.completionData = new Uint8Array(Math.max(length, this.completionData.length * 2, 64));
+    }
+    const last = this.completionView;
+    const view = last.length === length && last.buffer === this.completionData.buffer ? last : this.completionData.subarray(0, length);
+    if (source !== null && length > 0) view.set(source.length === length ? source : source.subarray(0, length));
+    this.completionView = view;
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * The incoming side of an open channel: drains the ring at DISPATCH_LEVEL
+ * (synchronously, in the signal handler) or at PASSIVE_LEVEL (on the passive
+ * queue), hands data packets to the process-packet callback and completion
+ * packets to the send queue, and keeps the rules that stop a drain: the
+ * transaction quota, the DPC budget, a pause, a failed packet, a deferral.
+ *
+ * Interrupt mask protocol: the mask is set while draining so the peer does
+ * not signal per packet; a drain that ran the ring empty clears it (and looks
+ * again, closing the race). A drain that stopped early leaves it set: this
+ * side resumes on its own (a completion, Start, the budget's next turn).
+ */
+import { RingCorruptError, type RingPacketView, type RingReader } from '../../ring/index.js';
+import { PACKET_TYPE } from '../../wire/packet-types.js';
+import { reportDriverFault } from '../driver-fault.js';
+import { Fifo } from '../fifo.js';
+import type { ChannelEndpoint } from '../bus-port.js';
+import type { KmclChannel } from '../channel/channel.js';
+import { VMBUS_CHANNEL_INIT_FLAG_IS_PIPE } from '../flags.js';
+import { INCOMING_DEFERRED, INCOMING_DELIVERED, INCOMING_FREE, KmclIncomingPacket } from './incoming-packet.js';
+import { parseIncoming } from './incoming-parse.js';
+import { EMPTY_BYTES } from '../packet/packet.js';
+
+export class IncomingQueue {
+  /** The queue runs: the channel started and is not paused. */
+  running = false;
+  /** VmbChannelSetIncomingProcessingAtPassive(TRUE): every delivery from the passive queue. */
+  requirePassive = false;
+  /** VmbChannelSetTransactionQuota; 0 means no quota. */
+  quota = 0;
+  /** VmbChannelSetAllowableDpcCpuUsage, in 100 ns; 0 means no budget. */
+  dpcBudget = 0;
+  /** Packets delivered and not yet completed, failed or released. */
+  outstanding = 0;
+  /** VmbChannelPacketFail or a malformed packet stopped the queue. */
+  failed = false;
+  private reader: RingReader | null = null;
+  private endpoint: ChannelEndpoint | null = null;
+  private draining = false;
+  private blockedByQuota = false;
+  private kickScheduled = false;
+  private passiveQueued = false;
+  /** The delivery in progress asked to stop the batch (a deferral). */
+  private stopBatch = false;
+  private readonly freeList: KmclIncomingPacket[] = [];
+  private readonly deferred = new Fifo<KmclIncomingPacket>();
+  private idleWaiters: (() => void)[] = [];
+  private completionView: Uint8Array = EMPTY_BYTES;
+  private completionViewSource: Uint8Array | null = null;
+  private completionViewOffset8 = 0;
+  private completionViewLength8 = 0;
+  private deferredWaiters: (() => void)[] = [];
+
+  constructor(private readonly channel: KmclChannel) {}
+
+  /** Deferred packets waiting to be delivered again at PASSIVE_LEVEL. */
+  get deferredCount(): number {
+    return this.deferred.length;
+  }
+
+  attach(endpoint: ChannelEndpoint): void {
+    this.endpoint = endpoint;
+    this.reader = endpoint.reader;
+    this.failed = false;
+    // The client context size may have changed since the last open.
+    this.freeList.length = 0;
+  }
+
+  detach(): void {
+    this.endpoint = null;
+    this.reader = null;
+    this.running = false;
+  }
+
+  /** The peer signalled (or this side resumes): drain at the level the channel asks for. */
+  readonly onSignal = (): void => {
+    if (!this.running || this.failed || this.reader === null) return;
+    if (this.requirePassive || this.deferred.length > 0) this.queuePassive();
+    else this.drain(false);
+  };
+
+  /** Resolves once no delivered packet is outstanding. */
+  whenIdle(): Promise<void> {
+    if (this.outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops taking packets from the ring (pause, disable). Packets deferred to
+   * PASSIVE_LEVEL are still delivered again: the promise resolves once they
+   * were, so no process-packet call remains queued.
+   */
+  stop(): Promise<void> {
+    this.running = false;
+    if (this.deferred.length === 0) return Promise.resolve();
+    this.queuePassive();
+    return new Promise((resolve) => this.deferredWaiters.push(resolve));
+  }
+
+  /** The peer is gone: deferred packets will never be delivered again; retire them here. */
+  abandonDeferred(): void {
+    for (const incoming of this.deferred.drain()) {
+      if (incoming.state !== INCOMING_DEFERRED) continue;
+      this.release(incoming);
+      this.retired();
+    }
+    this.resolveDeferredWaiters();
+  }
+
+  /** Runs `onSignal` on a later turn (a DPC queued from PASSIVE code). */
+  kick(): void {
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    this.channel.scheduler.schedule(() => {
+      this.kickScheduled = false;
+      this.onSignal();
+    }, 0);
+  }
+
+  /** The driver finished a packet (completed or failed it): quota and idle bookkeeping. */
+  retired(): void {
+    this.outstanding--;
+    if (this.blockedByQuota && (this.quota === 0 || this.outstanding < this.quota)) {
+      this.blockedByQuota = false;
+      this.kick();
+    }
+    if (this.outstanding === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Returns a packet object to the free list. */
+  release(incoming: KmclIncomingPacket): void {
+    incoming.state = INCOMING_FREE;
+    incoming.ranges = null;
+    this.freeList.push(incoming);
+  }
+
+  /** VmbChannelPacketDeferToPassive from inside the process-packet call. */
+  requestDeferral(incoming: KmclIncomingPacket): void {
+    incoming.deferRequested = true;
+  }
+
+  /** Drains the ring until it is empty or a rule stops the batch. */
+  drain(atPassive: boolean): void {
+    const reader = this.reader;
+    if (this.draining || reader === null || !this.running || this.failed) return;
+    this.draining = true;
+    try {
+      reader.maskInterrupts();
+      const scheduler = this.channel.scheduler;
+      for (;;) {
+        let delivered = 0;
+        let handled = 0;
+        let stopped = false;
+        const budget = this.dpcBudget;
+        // The DPC budget bounds DISPATCH_LEVEL work only; passive work may run long.
+        const budgeted = budget > 0 && !atPassive;
+        const start = budgeted ? scheduler.now() : 0;
+        for (;;) {
+          if (!this.running || this.failed || this.reader !== reader) {
+            stopped = true;
+            break;
+          }
+          if (this.quota !== 0 && this.outstanding >= this.quota) {
+            this.blockedByQuota = true;
+            stopped = true;
+            break;
+          }
+          if (budgeted && handled > 0 && scheduler.now() - start >= budget) {
+            this.kick();
+            stopped = true;
+            break;
+          }
+          if (!reader.tryRead()) break;
+          handled++;
+          const view = reader.packet;
+          if (view.packetType === PACKET_TYPE.VM_PKT_COMP) {
+            this.channel.sends.onCompletion(view.transactionIdLo, view.transactionIdHi, this.completionPayload(view));
+            continue;
+          }
+          if (this.deliver()) delivered++;
+          if (this.stopBatch) {
+            this.stopBatch = false;
+            stopped = true;
+            break;
+          }
+        }
+        if (reader.commit()) this.endpoint?.signalPeer();
+        if (delivered > 0) this.batchComplete(delivered, stopped);
+        if (stopped || this.reader !== reader) break;
+        if (reader.unmaskInterruptsIfEmpty()) break;
+      }
+    } catch (error) {
+      if (!(error instanceof RingCorruptError)) throw error;
+      this.channel.peerBrokeRing(error);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /**
+   * The payload of a completion packet as a view of the reader's private
+   * copy, valid until the next read. Completions of one protocol share their
+   * layout, so the last view is reused when the offsets repeat.
+   */
+  private completionPayload(view: RingPacketView): Uint8Array {
+    if (view.length8 === view.dataOffset8) return EMPTY_BYTES;
+    if (view.dataOffset8 !== this.completionViewOffset8 || view.length8 !== this.completionViewLength8 || view.bytes !== this.completionViewSource) {
+      this.completionView = view.payload;
+      this.completionViewSource = view.bytes;
+      this.completionViewOffset8 = view.dataOffset8;
+      this.completionViewLength8 = view.length8;
+    }
+    return this.completionView;
+  }
+
+  /** Hands the packet just read to the driver; false when it failed validation (the queue stops). */
+  private deliver(): boolean {
+    const view = this.reader!.packet;
+    const incoming = this.freeList.pop() ?? new KmclIncomingPacket(this.channel, this.channel.config.clientContextSize);
+    const problem = parseIncoming(view, incoming, (this.channel.config.flags & VMBUS_CHANNEL_INIT_FLAG_IS_PIPE) !== 0);
+    if (problem !== null) {
+      this.freeList.push(incoming);
+      this.channel.peerSentMalformedPacket(problem);
+      this.stopBatch = true;
+      return false;
+    }
+    incoming.state = INCOMING_DELIVERED;
+    if (incoming.clientContext.length > 0) incoming.clientContext.fill(0);
+    this.outstanding++;
+    this.channel.counters.packetsReceived++;
+    this.invoke(incoming);
+    return true;
+  }
+
+  private invoke(incoming: KmclIncomingPacket): void {
+    const config = this.channel.config;
+    incoming.inCallback = true;
+    incoming.deferRequested = false;
+    try {
+      if (config.processPacketEx !== null) {
+        config.processPacketEx(this.channel.handle, incoming.handle, incoming.buffer, incoming.buffer.length, incoming.flags, incoming.clientContext);
+      } else if (config.processPacket !== null) {
+        config.processPacket(this.channel.handle, incoming.handle, incoming.buffer, incoming.buffer.length, incoming.flags);
+      } else {
+        // Decision: with no callback registered, packets are completed at once with an empty completion.
+        this.channel.completeIncoming(incoming, null, 0);
+      }
+    } catch (error) {
+      reportDriverFault(error);
+    }
+    incoming.inCallback = false;
+    if (incoming.deferRequested && incoming.state === INCOMING_DELIVERED) {
+      incoming.state = INCOMING_DEFERRED;
+      this.deferred.push(incoming);
+      this.stopBatch = true;
+      this.queuePassive();
+    }
+  }
+
+  private batchComplete(delivered: number, morePending: boolean): void {
+    const config = this.channel.config;
+    try {
+      if (config.processingCompleteEx !== null) config.processingCompleteEx(this.channel.handle, delivered, morePending);
+      else if (config.processingComplete !== null) config.processingComplete(this.channel.handle, delivered);
+    } catch (error) {
+      reportDriverFault(error);
+    }
+  }
+
+  private queuePassive(): void {
+    if (this.passiveQueued) return;
+    this.passiveQueued = true;
+    this.channel.passive.enqueue(this.runAtPassive);
+  }
+
+  /** PASSIVE_LEVEL: deferred packets first, in order, then the ring (while the queue runs). */
+  private readonly runAtPassive = (): void => {
+    this.passiveQueued = false;
+    while (this.deferred.length > 0) {
+      const incoming = this.deferred.shift()!;
+      if (incoming.state !== INCOMING_DEFERRED) continue;
+      incoming.state = INCOMING_DELIVERED;
+      this.invoke(incoming);
+      if (this.stopBatch) {
+        this.stopBatch = false;
+        return;
+      }
+    }
+    this.resolveDeferredWaiters();
+    if (this.running) this.drain(true);
+  };
+
+  private resolveDeferredWaiters(): void {
+    if (this.deferredWaiters.length === 0) return;
+    const waiters = this.deferredWaiters;
+    this.deferredWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -31,29 +31,36 @@ export class GuestPorts {
 
   /** The host connection id that posts to the guest's `vp`/`sint` message slot, or why there is none. */
   messageConnection(vp: number, sint: number): number | string {
-    const key = vp * 16 + sint;
-    const known = this.#messageConnections.get(key);
-    if (known !== undefined) return known;
-    const portId = guestMessagePortId(vp, sint);
-    const connectionId = hostMessageConnectionId(this.#hostSint, vp, sint);
-    const made = this.#make(connectionId, portId, () => this.#guest.createMessagePort(portId, { vp, sint }));
-    if (typeof made === 'string') return `no message port on guest VP ${vp} SINT ${sint}: ${made}`;
-    this.#messageConnections.set(key, connectionId);
-    return connectionId;
+    return this.#messageConnection(vp, sint, false);
   }
 
   /** The host connection id that sets event flags on the guest's `vp`, or why there is none. */
   eventConnection(vp: number): number | string {
-    const known = this.#eventConnections.get(vp);
-    if (known !== undefined) return known;
-    const portId = guestEventPortId(vp, VMBUS_SINT);
-    const connectionId = hostEventConnectionId(this.#hostSint, vp);
-    const made = this.#make(connectionId, portId, () =>
-      this.#guest.createEventPort(portId, { vp, sint: VMBUS_SINT, baseFlagNumber: 0, flagCount: EVENT_FLAG_COUNT }),
-    );
-    if (typeof made === 'string') return `no event port on guest VP ${vp}: ${made}`;
-    this.#eventConnections.set(vp, connectionId);
-    return connectionId;
+    return this.#eventConnection(vp, false);
+  }
+
+  /** What was made, for a saved state: message ports by VP and SINT, event ports by VP. */
+  held(): { readonly messagePorts: { vp: number; sint: number }[]; readonly eventPorts: number[] } {
+    return {
+      messagePorts: [...this.#messageConnections.keys()].map((key) => ({ vp: Math.floor(key / 16), sint: key % 16 })),
+      eventPorts: [...this.#eventConnections.keys()],
+    };
+  }
+
+  /**
+   * Takes over the ports and connections a servicing predecessor made and
+   * kept (any that are gone are made again); why not, if one cannot be had.
+   */
+  adopt(messagePorts: readonly { vp: number; sint: number }[], eventPorts: readonly number[]): string | undefined {
+    for (const { vp, sint } of messagePorts) {
+      const connectionId = this.#messageConnection(vp, sint, true);
+      if (typeof connectionId === 'string') return connectionId;
+    }
+    for (const vp of eventPorts) {
+      const connectionId = this.#eventConnection(vp, true);
+      if (typeof connectionId === 'string') return connectionId;
+    }
+    return undefined;
   }
 
   /** Ports and connections held. */
@@ -75,12 +82,42 @@ export class GuestPorts {
     this.#eventConnections.clear();
   }
 
-  #make(connectionId: number, portId: number, createPort: () => number): string | undefined {
+  #messageConnection(vp: number, sint: number, adopt: boolean): number | string {
+    const key = vp * 16 + sint;
+    const known = this.#messageConnections.get(key);
+    if (known !== undefined) return known;
+    const portId = guestMessagePortId(vp, sint);
+    const connectionId = hostMessageConnectionId(this.#hostSint, vp, sint);
+    const made = this.#make(connectionId, portId, () => this.#guest.createMessagePort(portId, { vp, sint }), adopt);
+    if (typeof made === 'string') return `no message port on guest VP ${vp} SINT ${sint}: ${made}`;
+    this.#messageConnections.set(key, connectionId);
+    return connectionId;
+  }
+
+  #eventConnection(vp: number, adopt: boolean): number | string {
+    const known = this.#eventConnections.get(vp);
+    if (known !== undefined) return known;
+    const portId = guestEventPortId(vp, VMBUS_SINT);
+    const connectionId = hostEventConnectionId(this.#hostSint, vp);
+    const made = this.#make(
+      connectionId,
+      portId,
+      () => this.#guest.createEventPort(portId, { vp, sint: VMBUS_SINT, baseFlagNumber: 0, flagCount: EVENT_FLAG_COUNT }),
+      adopt,
+    );
+    if (typeof made === 'string') return `no event port on guest VP ${vp}: ${made}`;
+    this.#eventConnections.set(vp, connectionId);
+    return connectionId;
+  }
+
+  /** Makes the port and the host's connection to it; with `adopt`, ones that exist already are taken as they are. */
+  #make(connectionId: number, portId: number, createPort: () => number, adopt: boolean): string | undefined {
     const created = createPort();
-    if (created !== HV_STATUS.SUCCESS) return `HvCreatePort failed with ${hvStatusName(created)}`;
+    const adopted = adopt && created === HV_STATUS.INVALID_PORT_ID;
+    if (created !== HV_STATUS.SUCCESS && !adopted) return `HvCreatePort failed with ${hvStatusName(created)}`;
     const connected = this.#host.connect(connectionId, { partitionId: this.#guest.id, portId });
-    if (connected === HV_STATUS.SUCCESS) return undefined;
-    this.#guest.deletePort(portId);
+    if (connected === HV_STATUS.SUCCESS || (adopted && connected === HV_STATUS.INVALID_CONNECTION_ID)) return undefined;
+    if (!adopted) this.#guest.deletePort(portId);
     return `HvConnectPort failed with ${hvStatusName(connected)}`;
   }
 }

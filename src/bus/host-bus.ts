@@ -5,8 +5,15 @@
  * messages to the guest's SINT 2, and carries out the server's actions: it
  * maps ring GPADLs and makes each open channel's ports (`HostChannel`), asks
  * the device to open and close, and answers the server when the device has.
+ *
+ * Servicing (the host side replaced while the guest runs): `save` gives the
+ * whole host side as bytes, `close({ servicing: true })` stops the bus but
+ * leaves the hypervisor objects the guest uses, `HostBus.restore` builds the
+ * new bus, devices offer again and take their open channels back through
+ * their `restore` handler, and `completeRestore` rescinds what nobody took,
+ * signals the guest where a signal may have been lost, and starts listening.
  */
-import { HV_STATUS, hvStatusName, type HvMessage, type Partition } from '../hv/index.js';
+import type { HvMessage, Partition } from '../hv/index.js';
 import type { GpadlMapping, MemoryError } from '../memory/index.js';
 import { NULL_TRACE, type TraceSink } from '../trace/index.js';
 import {
@@ -16,12 +23,26 @@ import {
   VMBUS_SINT,
 } from '../wire/messages/index.js';
 import { NTSTATUS, ntSuccess, type NtStatus } from '../wire/ntstatus.js';
-import { VmbusServer, type MessageTarget, type OfferId, type OpenChannelAction, type ServerAction } from './server/index.js';
+import {
+  SavedStateError,
+  VmbusServer,
+  type MessageTarget,
+  type OfferId,
+  type OfferKey,
+  type OpenChannelAction,
+  type ServerAction,
+  type ServerNotifier,
+} from './server/index.js';
 import { BusError } from './bus-error.js';
-import { deferred, type Deferred } from './deferred.js';
+import { deferred } from './deferred.js';
 import { EventFlagRouter } from './event-flag-router.js';
 import { GuestPorts } from './guest-ports.js';
 import { HostChannel, type HostChannelContext } from './host-channel.js';
+import { HostMessagePorts } from './host-message-ports.js';
+import { HostRestore, hostSetupProblem, type SavedOfferState } from './host-restore.js';
+import { asNtStatus, openRequest, type OfferRecord } from './host-offer.js';
+import { decodeHostBusSavedState, type HostBusSavedState } from './host-saved-state.js';
+import { reclaimRestoredOffer, saveHostSide, type ServicingContext } from './host-servicing.js';
 import {
   DEFAULT_MONITOR_LATENCY,
   type HostBusOptions,
@@ -29,22 +50,10 @@ import {
   type HostChannelHandlers,
   type HostOffer,
   type HostOfferOptions,
-  type HostOpenRequest,
 } from './host-types.js';
 import { hostMessagePortId } from './hv-ids.js';
 import { EVENT_LOOP_RETRY, MessagePoster } from './message-poster.js';
 import { messageDetail, problemText } from './trace-detail.js';
-
-interface OfferRecord {
-  readonly offerId: OfferId;
-  readonly handlers: HostChannelHandlers;
-  readonly monitorLatency: number;
-  /** Attached from the `open` action until the device's close is done (or the open failed). */
-  channel: HostChannel | null;
-  /** The device accepted the open and the server took the answer. */
-  opened: boolean;
-  rescinded: Deferred<void> | null;
-}
 
 /** The host side of one guest's VMBus: offers, and the channels the guest opens on them. */
 export class HostBus {
@@ -58,28 +67,26 @@ export class HostBus {
   readonly #guestPorts: GuestPorts;
   readonly #router: EventFlagRouter;
   readonly #context: HostChannelContext;
+  readonly #messagePorts: HostMessagePorts;
+  readonly #servicing: ServicingContext;
   readonly #offers = new Map<OfferId, OfferRecord>();
   /** Offers rescinded and not yet released by the guest. */
   readonly #rescinding = new Set<OfferRecord>();
-  /** Guest message connection id by the host port it arrives through. */
-  readonly #messagePorts = new Map<number, number>();
-  readonly #stopMessages: () => void;
+  /** Channels whose device is closing: their ring and ports go when it is done. */
+  readonly #closing = new Set<HostChannel>();
+  #stopMessages: (() => void) | null = null;
+  /** Set from `HostBus.restore` until `completeRestore`. */
+  #restore: HostRestore | null = null;
+  /** After `close`, late device answers and server output go nowhere. */
+  #closed = false;
 
-  private constructor(options: HostBusOptions) {
-    const hostVp = options.hostVp ?? 0;
-    const hostSint = options.hostSint ?? VMBUS_SINT;
+  private constructor(options: HostBusOptions, server: VmbusServer, restore: HostBusSavedState | null) {
+    const { hostVp, hostSint } = setupOf(options);
+    this.#server = server;
     this.#host = options.host;
     this.#guest = options.guest;
     this.#trace = options.trace ?? NULL_TRACE;
     this.#tracing = this.#trace !== NULL_TRACE;
-    this.#server = new VmbusServer({
-      memory: options.guestMemory,
-      notifier: { sendMessage: (bytes, target) => this.#send(bytes, target), action: (action) => this.#act(action) },
-      trace: this.#trace,
-      ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
-      ...(options.features === undefined ? {} : { features: options.features }),
-      ...(options.messageConnectionId === undefined ? {} : { messageConnectionId: options.messageConnectionId }),
-    });
     this.#poster = new MessagePoster(options.host, options.scheduler ?? EVENT_LOOP_RETRY, (failure) =>
       this.#emit('message-post-failed', { connectionId: failure.connectionId, ...messageDetail(failure.bytes) }, failure.reason),
     );
@@ -92,25 +99,32 @@ export class HostBus {
       guest: options.guest,
       hostVp,
       hostSint,
-      server: this.#server,
+      server,
       router: this.#router,
       guestPorts: this.#guestPorts,
       onHandlerError: (error) => this.#emit('signal-handler-failed', {}, problemText(error)),
     };
-    const connectionIds = new Set([
-      VMBUS_MESSAGE_CONNECTION_ID,
-      VMBUS_MESSAGE_CONNECTION_ID_MULTICLIENT,
-      options.messageConnectionId ?? VMBUS_MESSAGE_CONNECTION_ID,
-    ]);
+    this.#messagePorts = new HostMessagePorts(options.host, options.guest);
+    this.#servicing = { server, channels: this.#context, emit: (kind, detail, reason) => this.#emit(kind, detail, reason) };
+    const adopt = restore !== null;
     try {
-      [...connectionIds].forEach((connectionId, index) =>
-        this.#openMessagePort(connectionId, hostMessagePortId(hostSint, index), hostVp, hostSint),
+      messageConnectionIds(options).forEach((connectionId, index) =>
+        this.#messagePorts.open(connectionId, hostMessagePortId(hostSint, index), hostVp, hostSint, adopt),
       );
+      const problem = restore === null ? undefined : this.#guestPorts.adopt(restore.guestMessagePorts, restore.guestEventPorts);
+      if (problem !== undefined) throw new BusError(NTSTATUS.STATUS_INVALID_DEVICE_STATE, problem);
     } catch (error) {
-      this.#closeMessagePorts();
+      this.#guestPorts.close();
+      this.#messagePorts.close();
       throw error;
     }
-    this.#stopMessages = options.host.onMessage(hostVp, hostSint, (message) => this.#receive(message));
+    if (restore === null) {
+      this.#listen();
+      return;
+    }
+    this.#restore = new HostRestore(restore);
+    // What the old bus had not yet posted goes first, before anything the new server decides.
+    for (const message of restore.backlog) this.#poster.post(message.connectionId, message.bytes);
   }
 
   /**
@@ -118,7 +132,45 @@ export class HostBus {
    * ports cannot be made (another bus owns the SINT or the connection ids).
    */
   static create(options: HostBusOptions): HostBus {
-    return new HostBus(options);
+    let bus: HostBus | null = null;
+    const server = new VmbusServer(serverOptions(options, HostBus.#relay(() => bus)));
+    bus = new HostBus(options, server, null);
+    return bus;
+  }
+
+  /**
+   * A host bus that goes on from `saved` (bytes from `save`), restoring: the
+   * guest sees nothing change. Offer the channels again (an offer with the key
+   * of a saved channel takes it over; an open one goes to the device's
+   * `restore` handler), then call `completeRestore`. Returns a
+   * SavedStateError, and makes nothing, when the bytes are corrupt,
+   * inconsistent or from a bus set up differently; throws a BusError when
+   * the hypervisor objects cannot be had.
+   */
+  static restore(options: HostBusOptions, saved: Uint8Array): HostBus | SavedStateError {
+    const state = decodeHostBusSavedState(saved);
+    if (state instanceof SavedStateError) return state;
+    const problem = hostSetupProblem(state, { ...setupOf(options), messageConnectionIds: messageConnectionIds(options), guest: options.guest });
+    if (problem !== undefined) return problem;
+    let bus: HostBus | null = null;
+    const server = VmbusServer.restore(serverOptions(options, HostBus.#relay(() => bus)), state.server);
+    if (server instanceof SavedStateError) return server;
+    bus = new HostBus(options, server, state);
+    return bus;
+  }
+
+  /** The server's notifier: it is made before the bus, and reaches the bus once there is one. */
+  static #relay(bus: () => HostBus | null): ServerNotifier {
+    return {
+      sendMessage: (bytes, target) => {
+        const to = bus();
+        if (to !== null) to.#send(bytes, target);
+      },
+      action: (action) => {
+        const to = bus();
+        if (to !== null) to.#act(action);
+      },
+    };
   }
 
   /** Offers a channel; the guest sees it at REQUEST_OFFERS, or at once if it already asked. */
@@ -133,8 +185,10 @@ export class HostBus {
       const status = offerId.code === 'too-many-channels' ? NTSTATUS.STATUS_INSUFFICIENT_RESOURCES : NTSTATUS.STATUS_INVALID_PARAMETER;
       throw new BusError(status, offerId.message);
     }
-    const record: OfferRecord = { offerId, handlers, monitorLatency: latency, channel: null, opened: false, rescinded: null };
+    const key: OfferKey = { interfaceId: params.interfaceId, instanceId: params.instanceId, subchannelIndex: params.subchannelIndex ?? 0 };
+    const record: OfferRecord = { offerId, key, handlers, monitorLatency: latency, channel: null, opened: false, rescinded: null };
     this.#offers.set(offerId, record);
+    if (this.#restore !== null) reclaimRestoredOffer(this.#servicing, this.#restore, record);
     const server = this.#server;
     return {
       offerId,
@@ -157,6 +211,54 @@ export class HostBus {
   unmapGpadl(mapping: GpadlMapping): void {
     const result = this.#server.unmapGpadl(mapping);
     if (!('tornDown' in result)) throw result;
+  }
+
+  /**
+   * The whole host side as versioned bytes, for `HostBus.restore`: the
+   * server's state, the ports and connections made, the channels whose rings
+   * are mapped with each device's `save` bytes, and messages not yet posted.
+   * Throws a BusError while restoring or closed, or when a device's `save` fails.
+   */
+  save(): Uint8Array {
+    if (this.#closed || this.#restore !== null) {
+      throw new BusError(NTSTATUS.STATUS_INVALID_DEVICE_STATE, `a ${this.#closed ? 'closed' : 'restoring'} bus cannot be saved`);
+    }
+    return saveHostSide({
+      server: this.#server,
+      offers: this.#offers.values(),
+      hostVp: this.#context.hostVp,
+      hostSint: this.#context.hostSint,
+      messageConnectionIds: this.#messagePorts.connectionIds(),
+      guestPorts: this.#guestPorts,
+      backlog: this.#poster.queued(),
+    });
+  }
+
+  /** While restoring: what the saved state holds for an offer key (the server's channel and the device's bytes). */
+  savedOffer(key: OfferKey): SavedOfferState | undefined {
+    return this.#restore?.savedOffer(key);
+  }
+
+  /**
+   * Ends the restore: saved channels nobody took back are rescinded (an
+   * offered one is offered again after the guest releases it), offers made
+   * meanwhile are sent, the guest is signalled on restored channels whose
+   * rings say it waits, and the bus starts reading the guest's messages.
+   */
+  completeRestore(): void {
+    const restore = this.#restore;
+    if (restore === null || this.#closed) throw new BusError(NTSTATUS.STATUS_INVALID_DEVICE_STATE, 'the bus is not restoring');
+    this.#restore = null;
+    restore.releaseLeftovers(this.#host, this.#guest, this.#context.hostSint);
+    this.#server.finishRestore();
+    for (const channelId of restore.unstick()) this.#emit('channel-unstuck', { channelId }, 'the ring state says the guest waits for a signal');
+    this.#listen();
+    this.#settleRescinds();
+  }
+
+  /** True from `HostBus.restore` until `completeRestore`. */
+  get restoring(): boolean {
+    return this.#restore !== null;
   }
 
   /** The negotiated version, or null while no guest is connected. */
@@ -188,40 +290,41 @@ export class HostBus {
     };
   }
 
-  /** Stops the bus: every port and connection it made is removed. Open channels are detached without asking their devices. */
-  close(): void {
-    this.#stopMessages();
+  /**
+   * Stops the bus without telling the guest or the devices anything. Every
+   * port and connection it made is removed, unless `servicing`: then the
+   * hypervisor objects the guest uses (message and event ports, connections,
+   * monitor ids) stay, so nothing the guest posts or signals meanwhile is
+   * lost, for the bus `HostBus.restore` makes from `save`.
+   */
+  close(options: { readonly servicing?: boolean } = {}): void {
+    const servicing = options.servicing === true;
+    this.#closed = true;
+    this.#stopMessages?.();
+    this.#stopMessages = null;
     this.#poster.close();
     for (const record of this.#offers.values()) {
-      record.channel?.detach();
+      const state = this.#server.offerStatus(record.offerId)?.state;
+      // Only what a save carries is kept for the successor; a channel the guest let go of goes entirely.
+      record.channel?.detach(servicing && (state === 'open' || state === 'opening'));
       record.channel = null;
     }
+    // Devices still closing will not be waited for: the guest is done with these channels.
+    for (const channel of this.#closing) channel.detach();
+    this.#closing.clear();
     this.#router.close();
+    if (servicing) return;
+    this.#restore?.releaseLeftovers(this.#host, this.#guest, this.#context.hostSint);
     this.#guestPorts.close();
-    this.#closeMessagePorts();
+    this.#messagePorts.close();
   }
 
-  #closeMessagePorts(): void {
-    for (const [portId, connectionId] of this.#messagePorts) {
-      this.#guest.disconnect(connectionId);
-      this.#host.deletePort(portId);
-    }
-    this.#messagePorts.clear();
-  }
-
-  #openMessagePort(connectionId: number, portId: number, vp: number, sint: number): void {
-    const created = this.#host.createMessagePort(portId, { vp, sint });
-    if (created !== HV_STATUS.SUCCESS) throw setupError(`host message port ${portId}`, created);
-    const connected = this.#guest.connect(connectionId, { partitionId: this.#host.id, portId });
-    if (connected !== HV_STATUS.SUCCESS) {
-      this.#host.deletePort(portId);
-      throw setupError(`guest message connection ${connectionId}`, connected);
-    }
-    this.#messagePorts.set(portId, connectionId);
+  #listen(): void {
+    this.#stopMessages = this.#host.onMessage(this.#context.hostVp, this.#context.hostSint, (message) => this.#receive(message));
   }
 
   #receive(message: HvMessage): void {
-    const connectionId = this.#messagePorts.get(message.portId);
+    const connectionId = this.#messagePorts.connectionOf(message.portId);
     if (message.messageType !== VMBUS_MESSAGE_TYPE || connectionId === undefined) {
       this.#emit('message-dropped', { messageType: message.messageType, portId: message.portId }, 'not a VMBus message on a message port');
       return;
@@ -232,6 +335,7 @@ export class HostBus {
   }
 
   #send(bytes: Uint8Array, target: MessageTarget): void {
+    if (this.#closed) return;
     const connectionId = this.#guestPorts.messageConnection(target.vp, target.sint);
     if (typeof connectionId === 'string') {
       this.#emit('message-post-failed', { vp: target.vp, sint: target.sint, ...messageDetail(bytes) }, connectionId);
@@ -242,6 +346,7 @@ export class HostBus {
   }
 
   #act(action: ServerAction): void {
+    if (this.#closed) return;
     switch (action.type) {
       case 'open':
         return this.#open(action);
@@ -283,26 +388,18 @@ export class HostBus {
 
   #open(action: OpenChannelAction): void {
     const record = this.#offers.get(action.offerId);
-    const attached = record === undefined ? 'the offer has no device' : HostChannel.attach(this.#context, action, record.monitorLatency);
+    // A channel saved while its device was opening it: its ports may be the old bus's.
+    const adopt = this.#restore?.kept(action.channelId) !== undefined;
+    const attached = record === undefined ? 'the offer has no device' : HostChannel.attach(this.#context, action, record.monitorLatency, adopt);
     if (typeof attached === 'string' || record === undefined) {
       this.#emit('channel-open-failed', { channelId: action.channelId }, String(attached));
       this.#server.openComplete(action.offerId, NTSTATUS.VMBUS_STATUS_UNSUCCESSFUL);
       return;
     }
+    this.#restore?.taken(action.channelId);
     record.channel = attached;
-    const request: HostOpenRequest = {
-      offerId: action.offerId,
-      channelId: action.channelId,
-      endpoint: attached.endpoint,
-      targetVp: action.targetVp,
-      userData: action.userData.slice(),
-      ringGpadlId: action.ringGpadlId,
-      monitorId: action.monitorId,
-      version: action.version,
-      features: action.features,
-    };
     this.#callDevice(
-      () => record.handlers.open(request),
+      () => record.handlers.open(openRequest(action, attached)),
       (status) => this.#opened(record, attached, status),
       () => this.#opened(record, attached, NTSTATUS.STATUS_UNSUCCESSFUL),
     );
@@ -310,10 +407,10 @@ export class HostBus {
 
   /** The device answered an open. */
   #opened(record: OfferRecord, channel: HostChannel, answer: unknown): void {
+    if (this.#closed) return;
     const channelId = channel.action.channelId;
-    let status = NTSTATUS.VMBUS_STATUS_UNSUCCESSFUL as NtStatus;
-    if (typeof answer === 'number' && Number.isInteger(answer) && answer >= 0 && answer <= 0xffff_ffff) status = answer;
-    else this.#emit('device-handler-failed', { channelId }, `open answered ${String(answer)}, not an NTSTATUS`);
+    const status: NtStatus = asNtStatus(answer) ?? NTSTATUS.VMBUS_STATUS_UNSUCCESSFUL;
+    if (asNtStatus(answer) === null) this.#emit('device-handler-failed', { channelId }, `open answered ${String(answer)}, not an NTSTATUS`);
     if (!ntSuccess(status)) {
       if (record.channel === channel) record.channel = null;
       channel.detach();
@@ -340,8 +437,10 @@ export class HostBus {
     record.channel = null;
     record.opened = false;
     channel.endpoint.close();
+    this.#closing.add(channel);
     const channelId = channel.action.channelId;
     const release = (): void => {
+      this.#closing.delete(channel);
       channel.detach();
       this.#emit('channel-closed', { channelId });
     };
@@ -394,9 +493,26 @@ export class HostBus {
   }
 }
 
+function setupOf(options: Pick<HostBusOptions, 'hostVp' | 'hostSint'>): { hostVp: number; hostSint: number } {
+  return { hostVp: options.hostVp ?? 0, hostSint: options.hostSint ?? VMBUS_SINT };
+}
+
+/** The guest's message connection ids: 1, the multiclient 4, and the server's own. */
+function messageConnectionIds(options: HostBusOptions): number[] {
+  const own = options.messageConnectionId ?? VMBUS_MESSAGE_CONNECTION_ID;
+  return [...new Set([VMBUS_MESSAGE_CONNECTION_ID, VMBUS_MESSAGE_CONNECTION_ID_MULTICLIENT, own])];
+}
+
+function serverOptions(options: HostBusOptions, notifier: ServerNotifier): ConstructorParameters<typeof VmbusServer>[0] {
+  return {
+    memory: options.guestMemory,
+    notifier,
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
+    ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
+    ...(options.features === undefined ? {} : { features: options.features }),
+    ...(options.messageConnectionId === undefined ? {} : { messageConnectionId: options.messageConnectionId }),
+  };
+}
+
 /** For device notifications that answer nothing. */
 function ignore(): void {}
-
-function setupError(what: string, status: number): BusError {
-  return new BusError(NTSTATUS.STATUS_INVALID_DEVICE_STATE, `${what}: ${hvStatusName(status)} (another bus owns it?)`);
-}

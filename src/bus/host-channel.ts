@@ -34,32 +34,47 @@ export interface HostChannelContext {
   readonly onHandlerError: (error: unknown) => void;
 }
 
+/**
+ * One step `detach` undoes. `servicing` steps release what the guest uses or
+ * what belongs to the old server (ports, connections, monitor id, the ring
+ * mapping): a servicing teardown leaves them to the bus restored after it.
+ */
+interface UndoStep {
+  readonly run: () => void;
+  readonly servicing: boolean;
+}
+
 export class HostChannel {
   readonly endpoint: RingEndpoint;
   readonly action: OpenChannelAction;
   readonly #context: HostChannelContext;
   /** Undo steps of `attach`, run last to first by `detach`. */
-  readonly #undo: (() => void)[];
+  readonly #undo: UndoStep[];
 
-  private constructor(context: HostChannelContext, action: OpenChannelAction, endpoint: RingEndpoint, undo: (() => void)[]) {
+  private constructor(context: HostChannelContext, action: OpenChannelAction, endpoint: RingEndpoint, undo: UndoStep[]) {
     this.#context = context;
     this.action = action;
     this.endpoint = endpoint;
     this.#undo = undo;
   }
 
-  /** Sets the channel up for `action`, or says why it cannot be (nothing is left behind then). */
-  static attach(context: HostChannelContext, action: OpenChannelAction, monitorLatency: number): HostChannel | string {
-    const undo: (() => void)[] = [];
+  /**
+   * Sets the channel up for `action`, or says why it cannot be (nothing is
+   * left behind then). With `adopt` (a restore), the event port, the guest's
+   * connection to it and the monitor id that a servicing predecessor kept are
+   * taken over instead of made.
+   */
+  static attach(context: HostChannelContext, action: OpenChannelAction, monitorLatency: number, adopt = false): HostChannel | string {
+    const undo: UndoStep[] = [];
     const fail = (reason: string): string => {
-      runUndo(undo);
+      runUndo(undo, false);
       return reason;
     };
     const { server, host, guest } = context;
     const { channelId } = action;
     const mapping = server.mapGpadl(action.ringGpadlId, { writable: true, channelId });
     if (mapping instanceof MemoryError) return fail(`ring GPADL ${action.ringGpadlId} cannot be mapped: ${mapping.message}`);
-    undo.push(() => server.unmapGpadl(mapping));
+    undo.push({ run: () => server.unmapGpadl(mapping), servicing: true });
     const views = mapping.pageViews();
     if (views instanceof MemoryError) return fail(`ring GPADL ${action.ringGpadlId}: ${views.message}`);
 
@@ -78,20 +93,24 @@ export class HostChannel {
 
     const portId = hostEventPortId(context.hostSint, channelId);
     const created = host.createEventPort(portId, { vp: context.hostVp, sint: context.hostSint, baseFlagNumber: channelId });
-    if (created !== HV_STATUS.SUCCESS) return fail(`event port for channel ${channelId}: ${hvStatusName(created)}`);
-    undo.push(() => host.deletePort(portId));
+    // An existing port or connection is the one the predecessor kept: HvCreatePort and HvConnectPort refuse a taken id.
+    if (created !== HV_STATUS.SUCCESS && !(adopt && created === HV_STATUS.INVALID_PORT_ID)) {
+      return fail(`event port for channel ${channelId}: ${hvStatusName(created)}`);
+    }
+    undo.push({ run: () => host.deletePort(portId), servicing: true });
     const connected = guest.connect(action.connectionId, { partitionId: host.id, portId });
-    if (connected !== HV_STATUS.SUCCESS) {
+    if (connected !== HV_STATUS.SUCCESS && !(adopt && connected === HV_STATUS.INVALID_CONNECTION_ID)) {
       return fail(`guest connection ${action.connectionId} for channel ${channelId}: ${hvStatusName(connected)}`);
     }
-    undo.push(() => guest.disconnect(action.connectionId));
+    undo.push({ run: () => guest.disconnect(action.connectionId), servicing: true });
 
     const { monitorId } = action;
     if (monitorId !== null) {
-      if (!guest.monitor.claim(monitorId, { connectionId: action.connectionId, flagNumber: 0 }, monitorLatency)) {
+      const kept = adopt && guest.monitor.isAllocated(monitorId) && guest.monitor.setLatency(monitorId, monitorLatency);
+      if (!kept && !guest.monitor.claim(monitorId, { connectionId: action.connectionId, flagNumber: 0 }, monitorLatency)) {
         return fail(`monitor id ${monitorId} of channel ${channelId} is taken`);
       }
-      undo.push(() => guest.monitor.release(monitorId));
+      undo.push({ run: () => guest.monitor.release(monitorId), servicing: true });
     }
     if (action.eventFlag >= EVENT_FLAG_COUNT) return fail(`event flag ${action.eventFlag} is beyond the SINT's ${EVENT_FLAG_COUNT} flags`);
     const signal = guestSignal(context, action.targetVp, action.eventFlag);
@@ -99,8 +118,8 @@ export class HostChannel {
 
     const endpoint = new RingEndpoint(channelId, reader, writer, signal, context.onHandlerError);
     context.router.route(context.hostVp, channelId, endpoint);
-    undo.push(() => context.router.unroute(context.hostVp, channelId, endpoint));
-    undo.push(() => endpoint.close());
+    undo.push({ run: () => context.router.unroute(context.hostVp, channelId, endpoint), servicing: false });
+    undo.push({ run: () => endpoint.close(), servicing: false });
     return new HostChannel(context, action, endpoint, undo);
   }
 
@@ -112,9 +131,14 @@ export class HostChannel {
     return true;
   }
 
-  /** Releases everything `attach` made; the ring GPADL is unmapped last. Safe to call twice. */
-  detach(): void {
-    runUndo(this.#undo);
+  /**
+   * Releases everything `attach` made; the ring GPADL is unmapped last. For
+   * `servicing`, only the endpoint stops: ports, connections and the monitor
+   * id stay for the bus restored next, and the old server keeps its mapping.
+   * Safe to call twice.
+   */
+  detach(servicing = false): void {
+    runUndo(this.#undo, servicing);
   }
 }
 
@@ -127,6 +151,6 @@ function guestSignal(context: HostChannelContext, targetVp: number | null, event
   return () => host.signalEvent(connectionId, eventFlag) === HV_STATUS.SUCCESS;
 }
 
-function runUndo(undo: (() => void)[]): void {
-  for (let step = undo.pop(); step !== undefined; step = undo.pop()) step();
+function runUndo(undo: UndoStep[], servicing: boolean): void {
+  for (let step = undo.pop(); step !== undefined; step = undo.pop()) if (!(servicing && step.servicing)) step.run();
 }

@@ -68,6 +68,19 @@ export interface HostOpenRequest {
   readonly features: number;
 }
 
+/**
+ * Servicing: a channel the guest kept open across a restore of the host bus,
+ * handed back to its device. The endpoint is over the same rings, in guest
+ * memory, so nothing in flight was lost; its incoming ring starts masked, as
+ * after an open: drain it once.
+ */
+export interface HostRestoreRequest extends HostOpenRequest {
+  /** What the device's `save` returned for this channel when the bus was saved, or null. */
+  readonly savedState: Uint8Array | null;
+  /** The GPADLs the guest created on the channel (the ring's included): map again the ones the device used. */
+  readonly gpadlIds: readonly number[];
+}
+
 /** How the bus reaches a device. Handlers may be async; a throw or rejection counts as a failure. */
 export interface HostChannelHandlers {
   /** Accepts (STATUS_SUCCESS) or refuses (an error NTSTATUS, sent to the guest in OPEN_RESULT) an open. */
@@ -78,6 +91,18 @@ export interface HostChannelHandlers {
   gpadlCreated?(channelId: number, gpadlId: number): void;
   /** The guest tears down a GPADL the device maps: unmap it; GPADL_TORNDOWN follows the last unmap. */
   gpadlTeardown?(channelId: number, gpadlId: number): void;
+  /**
+   * Servicing: the device's own state of an open channel (what it has not yet
+   * put in the ring, for example), saved with the bus by `HostBus.save`.
+   */
+  save?(channelId: number): Uint8Array;
+  /**
+   * Servicing: takes back a channel the guest kept open (synchronously).
+   * STATUS_SUCCESS keeps it; any other answer, a throw, or no handler, and the
+   * channel is rescinded when the restore completes, then offered again once
+   * the guest releases it (OpenVMM revokes unclaimed channels the same way).
+   */
+  restore?(request: HostRestoreRequest): NtStatus;
 }
 
 /** A device's handle on its offer. */

@@ -19,6 +19,16 @@ export {
   type HostOffer,
   type HostOfferOptions,
   type HostOpenRequest,
+  type HostRestoreRequest,
 } from './host-types.js';
+export type { SavedOfferState } from './host-restore.js';
+export {
+  HOST_BUS_SAVED_STATE_FORMAT,
+  decodeHostBusSavedState,
+  type BacklogMessage,
+  type HostBusSavedState,
+  type HostSavedChannel,
+} from './host-saved-state.js';
 export { EVENT_LOOP_RETRY, MAX_POST_WAIT, type RetryScheduler } from './message-poster.js';
-export type { ChannelType } from './server/index.js';
+export type { ChannelType, OfferKey, SavedChannel, SavedStateErrorCode } from './server/index.js';
+export { SavedStateError } from './server/index.js';

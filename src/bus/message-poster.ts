@@ -81,6 +81,11 @@ export class MessagePoster {
     return this.#queue.length;
   }
 
+  /** Those messages, in order (copies), for a saved state. */
+  queued(): { connectionId: number; bytes: Uint8Array }[] {
+    return this.#queue.map(({ connectionId, bytes }) => ({ connectionId, bytes: bytes.slice() }));
+  }
+
   /** Drops the backlog and refuses later posts (the bus is going away). */
   close(): void {
     this.#closed = true;

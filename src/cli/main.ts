@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { wireCommand } from './wire-command.js';
 import { ringCommand } from './ring-command.js';
+import { demoCommand } from './demo-command.js';
 import { CliError } from './cli-error.js';
 
 const print = (text: string): void => {
@@ -16,6 +17,7 @@ const program = new Command('kmcl')
   .description('VMBus Kernel Mode Client Library tools: wire formats and ring buffers')
   .addCommand(wireCommand(print))
   .addCommand(ringCommand(print))
+  .addCommand(demoCommand(print))
   .addHelpText('after', `
 Examples:
   $ kmcl wire decode message 0700000000000000 05000000

@@ -11,15 +11,23 @@ import type { GuestBusPort, MonitorLatencyPort, OfferInfo } from './bus-port.js'
 import { realTimeScheduler, type KmclScheduler } from './kmcl-scheduler.js';
 import { isOfferClaimed } from './channel/offer-binding.js';
 
-/** What every device object of one bus shares: the bus, guest memory and time. */
-export interface VmbusContext {
-  readonly bus: GuestBusPort;
+/**
+ * What a channel's data plane uses, whichever end of the bus it is on: the
+ * guest memory its packets' external data points into, time, and the guest's
+ * monitored notifications (null on the host side).
+ */
+export interface ChannelContext {
   readonly memory: GuestMemory;
-  /** The guest's page allocator (bounce buffers come from it). */
-  readonly allocator: PageAllocator;
   readonly scheduler: KmclScheduler;
   /** The guest partition's monitored notifications, when channels may be monitored. */
   readonly monitor: MonitorLatencyPort | null;
+}
+
+/** What every device object of one guest bus shares: the bus, guest memory and its allocator, time. */
+export interface VmbusContext extends ChannelContext {
+  readonly bus: GuestBusPort;
+  /** The guest's page allocator (bounce buffers come from it). */
+  readonly allocator: PageAllocator;
 }
 
 /** Where the VMBus device places the MMIO space offers ask for (guest physical addresses). */

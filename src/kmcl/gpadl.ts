@@ -17,14 +17,15 @@ import type { Out, VMBCHANNEL } from './types.js';
 
 function gpadlChannel(handle: unknown): KmclChannel | null {
   const channel = channelFrom(handle);
-  return channel !== null && channel.inOpenWindow && channel.offer !== null ? channel : null;
+  // A server maps the guest's GPADLs (VmbChannelMapGpadl); it never creates any.
+  return channel !== null && !channel.isServer && channel.inOpenWindow && channel.offer !== null ? channel : null;
 }
 
 async function create(channel: KmclChannel, flags: number, ranges: readonly GpaRange[], out: Out<number>): Promise<NtStatus> {
   const offer = channel.offer!;
   try {
     const readOnly = (flags & VMBUS_CHANNEL_GPADL_FLAG_READ_ONLY) !== 0;
-    const gpadlId = await channel.context.bus.createGpadl(offer.channelId, ranges, { readOnly });
+    const gpadlId = await channel.guestDevice.context.bus.createGpadl(offer.channelId, ranges, { readOnly });
     channel.gpadls.add(gpadlId);
     out.value = gpadlId;
     return NTSTATUS.STATUS_SUCCESS;
@@ -130,7 +131,7 @@ export function VmbChannelDeleteGpadl(Channel: VMBCHANNEL, GpadlHandle: number):
     return Promise.resolve(NTSTATUS.STATUS_INVALID_PARAMETER_2);
   }
   channel.gpadls.delete(GpadlHandle);
-  return channel.context.bus.teardownGpadl(channel.offer.channelId, GpadlHandle).then(
+  return channel.guestDevice.context.bus.teardownGpadl(channel.offer.channelId, GpadlHandle).then(
     () => NTSTATUS.STATUS_SUCCESS,
     (error: unknown) => busFailureStatus(error, NTSTATUS.STATUS_UNSUCCESSFUL),
   );

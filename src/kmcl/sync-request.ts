@@ -40,7 +40,9 @@ function waitOf(timeout: unknown, now: number): number | null | undefined {
  * packet size), _4 MDL, _5 flags, _6 CompletionBuffer shorter than the size,
  * _7 a size that is not a multiple of 8 (the page's rounding rule), _8 a
  * malformed timeout; STATUS_INSUFFICIENT_RESOURCES when the channel's packet
- * limit leaves no packet object for the request.
+ * limit leaves no packet object for the request. On a server channel (the
+ * root) the page allows only a timeout of 0 without WAIT_FOR_COMPLETION:
+ * WAIT_FOR_COMPLETION is _5 there, any other timeout (or none) _8.
  */
 export function VmbChannelSendSynchronousRequest(
   Channel: VMBCHANNEL,
@@ -69,6 +71,11 @@ export function VmbChannelSendSynchronousRequest(
   if (!coversBytes(CompletionBuffer, capacity)) return Promise.resolve(NTSTATUS.STATUS_INVALID_PARAMETER_6);
   const wait = waitOf(Timeout, channel.scheduler.now());
   if (wait === undefined) return Promise.resolve(NTSTATUS.STATUS_INVALID_PARAMETER_8);
+  if (channel.isServer) {
+    // The page: the root may only call this with *Timeout == 0 and without WAIT_FOR_COMPLETION (a guest may never answer).
+    if (isU32(Flags) && (Flags & VMBUS_CHANNEL_FORMAT_FLAG_WAIT_FOR_COMPLETION) !== 0) return Promise.resolve(NTSTATUS.STATUS_INVALID_PARAMETER_5);
+    if (wait !== 0) return Promise.resolve(NTSTATUS.STATUS_INVALID_PARAMETER_8);
+  }
   const packet = channel.pool.allocate();
   if (packet === null) return Promise.resolve(NTSTATUS.STATUS_INSUFFICIENT_RESOURCES);
   const release = (): void => channel.pool.free(packet);

@@ -44,8 +44,8 @@ export type GpadlState =
   | { readonly kind: 'in-progress'; readonly count: number; readonly capacity: number; readonly values: bigint[] }
   /** In the table, answered with GPADL_CREATED(0). `ranges` are kept to check ring GPADLs. */
   | { readonly kind: 'created'; readonly ranges: readonly GpaRange[] }
-  /** The guest asked for teardown while the host maps it: GPADL_TORNDOWN follows the last unmap. */
-  | { readonly kind: 'tearing-down' }
+  /** The guest asked for teardown while the host maps it: GPADL_TORNDOWN follows the last unmap. Ranges kept for a save. */
+  | { readonly kind: 'tearing-down'; readonly ranges: readonly GpaRange[] }
   /** The guest released the channel while the host maps it: it goes away with the last unmap, silently. */
   | { readonly kind: 'releasing' };
 
@@ -55,6 +55,20 @@ export interface GpadlRecord {
   /** The channel id the guest created it on. */
   readonly channelId: number;
   state: GpadlState;
+}
+
+/**
+ * The phase between a restore and its end (`finishRestore`), when the
+ * devices re-offer their channels and claim the restored ones (OpenVMM's
+ * `RestoreState`, channels.rs).
+ */
+export interface RestoreSession {
+  /** Restored channels no offer has matched yet: rescinded when the restore ends. */
+  readonly unmatched: Set<OfferId>;
+  /** Matched by an offer, waiting for the device's claim: rescinded and offered again if it never comes. */
+  readonly unclaimed: Set<OfferId>;
+  /** GPADLs saved mid-teardown: created in the table now, their teardown starts again when the restore ends. */
+  readonly teardowns: number[];
 }
 
 export class ServerCore {
@@ -73,6 +87,8 @@ export class ServerCore {
   /** The VP of the last connection's messages, kept for UNLOAD_COMPLETE after the connection is gone. */
   messageVp = 0;
   nextOfferId = 1;
+  /** Set from a restore until `finishRestore`. */
+  restoring: RestoreSession | null = null;
   /** Negotiates a contact request that waited for a disconnect; set by the server (connection.ts). */
   readonly reconnect: (request: ContactRequest) => void;
 

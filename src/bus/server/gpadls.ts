@@ -71,6 +71,16 @@ export function handleGpadlTeardown(core: ServerCore, msg: MessageOfKind<'GpadlT
   if (record.state.kind !== 'created') {
     return core.dropped(msg.kind, `GPADL ${gpadlId} is ${record.state.kind}, not created`, { channelId, gpadlId });
   }
+  startTeardown(core, record, record.state.ranges);
+}
+
+/**
+ * Starts the teardown the guest asked for of a created GPADL (also the one a
+ * restore finds saved mid-teardown): GPADL_TORNDOWN at once if the host maps
+ * nothing of it, else the mapper is asked to let go and it follows the last unmap.
+ */
+export function startTeardown(core: ServerCore, record: GpadlRecord, ranges: readonly GpaRange[]): void {
+  const { gpadlId, channelId, offerId } = record;
   const teardown = core.table.beginTeardown(gpadlId);
   // The record says the table holds a GPADL that is not tearing down; anything else is a server bug.
   if (teardown instanceof MemoryError) throw teardown;
@@ -80,8 +90,8 @@ export function handleGpadlTeardown(core: ServerCore, msg: MessageOfKind<'GpadlT
     checkDisconnected(core);
     return;
   }
-  record.state = { kind: 'tearing-down' };
-  core.outbox.action({ type: 'gpadl-teardown', offerId: record.offerId, channelId, gpadlId });
+  record.state = { kind: 'tearing-down', ranges };
+  core.outbox.action({ type: 'gpadl-teardown', offerId, channelId, gpadlId });
 }
 
 /**

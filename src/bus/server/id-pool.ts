@@ -26,6 +26,14 @@ export class IdPool {
     return this.first + index;
   }
 
+  /** Gives `owner` exactly `id` (a restored channel keeps the id the guest knows); false if taken or out of range. */
+  take(id: number, owner: OfferId): boolean {
+    if (!Number.isInteger(id) || id < this.first || id > this.last || this.#owners[id - this.first] !== undefined) return false;
+    this.#owners[id - this.first] = owner;
+    this.#used++;
+    return true;
+  }
+
   /** Frees `id` if `owner` holds it; an id held by another offer is left alone. */
   free(id: number, owner: OfferId): void {
     if (this.ownerOf(id) !== owner) return;

@@ -1,5 +1,22 @@
 /** The host side of the VMBus control plane: a sans-IO server state machine. */
 export { VmbusServer, type OfferStatus } from './server.js';
+export type { RestoredChannel } from './restore.js';
+export {
+  SERVER_SAVED_STATE_FORMAT,
+  decodeServerSavedState,
+  encodeServerSavedState,
+  findSavedChannel,
+  type OfferKey,
+  type SavedChannel,
+  type SavedChannelState,
+  type SavedConnection,
+  type SavedGpadl,
+  type SavedGpadlState,
+  type ServerSavedState,
+} from './saved-state.js';
+export { SavedStateError, type SavedStateErrorCode } from './saved-state-error.js';
+export { SAVED_STATE_HEADER_SIZE, SavedStateReader, SavedStateWriter, openSavedState, sealSavedState, type SavedStateFormat } from './saved-bytes.js';
+export { crc32 } from './crc32.js';
 export { DEFAULT_SERVER_FEATURES, type ServerOptions } from './options.js';
 export type {
   ConnectionParams,

@@ -102,8 +102,11 @@ export function normalizeOffer(params: OfferParams): Offer | ServerRequestError 
   };
 }
 
+/** The fields that identify an offer across offers and restores. */
+type OfferKeyFields = Pick<Offer, 'interfaceId' | 'instanceId' | 'subchannelIndex'>;
+
 /** The OFFER_CHANNEL key of a channel: interface, instance, subchannel index (OpenVMM `OfferKey`). */
-export function sameOfferKey(a: Offer, b: Offer): boolean {
+export function sameOfferKey(a: OfferKeyFields, b: OfferKeyFields): boolean {
   return a.interfaceId === b.interfaceId && a.instanceId === b.instanceId && a.subchannelIndex === b.subchannelIndex;
 }
 

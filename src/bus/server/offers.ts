@@ -12,6 +12,7 @@ import { MAX_CHANNEL_ID, type ConnectionInfo, type ServerCore } from './core.js'
 import type { OfferId } from './notifier.js';
 import { normalizeOffer, sameOfferKey, type OfferParams } from './offer-params.js';
 import { ServerRequestError, requestError } from './request-error.js';
+import { bindRestoredOffer } from './restore.js';
 
 /** OfferChannel `monitor_id` of a channel without one (openvmm-vmbus.md §6.6). */
 export const NO_MONITOR_ID = 0xff;
@@ -26,6 +27,7 @@ export function offerChannel(core: ServerCore, params: OfferParams): OfferId | S
   if (offer instanceof ServerRequestError) return offer;
   for (const channel of core.channels.values()) {
     if (!sameOfferKey(channel.offer, offer)) continue;
+    if (bindRestoredOffer(core, channel, offer)) return channel.offerId;
     if (channel.state.kind !== 'revoked') {
       return requestError('duplicate-offer', `offer ${offer.interfaceId}/${offer.instanceId}/${offer.subchannelIndex} exists`);
     }
@@ -38,7 +40,8 @@ export function offerChannel(core: ServerCore, params: OfferParams): OfferId | S
   const channel: ChannelRecord = { offerId: core.nextOfferId++, offer, state: { kind: 'client-released' }, ids: null };
   core.channels.set(channel.offerId, channel);
   const info = core.connected();
-  if (info?.offersSent === true) {
+  // While restoring, new offers wait for the end of the restore, after the rescinds of the channels nobody claimed (#1681).
+  if (info?.offersSent === true && core.restoring === null) {
     assignIds(core, channel);
     channel.state = { kind: 'closed' };
     sendOffer(core, channel, info);
@@ -53,6 +56,12 @@ export function handleRequestOffers(core: ServerCore, info: ConnectionInfo): voi
     return;
   }
   info.offersSent = true;
+  sendWaitingOffers(core, info);
+  core.send({ kind: 'AllOffersDelivered' });
+}
+
+/** Gives ids to every offer the guest does not know yet, in a stable order, and sends them. */
+export function sendWaitingOffers(core: ServerCore, info: ConnectionInfo): void {
   const waiting = [...core.channels.values()].filter((c) => c.state.kind === 'client-released');
   // Canonical GUID strings compare like OpenVMM's Guid ordering (Data1, Data2, Data3, then Data4 bytes).
   // Subchannel index and offer id only break ties, where OpenVMM's unstable sort leaves the order open.
@@ -69,7 +78,6 @@ export function handleRequestOffers(core: ServerCore, info: ConnectionInfo): voi
     channel.state = { kind: 'closed' };
     sendOffer(core, channel, info);
   }
-  core.send({ kind: 'AllOffersDelivered' });
 }
 
 /**

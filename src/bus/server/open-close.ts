@@ -69,6 +69,9 @@ export function openComplete(core: ServerCore, offerId: OfferId, status: number)
     return requestError('bad-parameter', `status is not a u32 NTSTATUS: ${status}`);
   }
   const state = channel.state;
+  if (core.restoring?.unclaimed.has(offerId) === true) {
+    return requestError('invalid-state', `offer ${offerId} is a restored channel nobody claimed yet; no device was asked to open it`);
+  }
   switch (state.kind) {
     case 'opening': {
       const ids = channel.ids;
@@ -154,7 +157,7 @@ function openRequest(info: ConnectionInfo, msg: MessageOfKind<'OpenChannel'> | M
 }
 
 /** Why the ring GPADL cannot carry the channel's two rings, or null when it can. */
-function ringProblem(core: ServerCore, channel: ChannelRecord, request: OpenRequest): string | null {
+export function ringProblem(core: ServerCore, channel: ChannelRecord, request: OpenRequest): string | null {
   const { ringGpadlId, downstreamRingPageOffset: split } = request;
   const record = core.gpadls.get(ringGpadlId);
   if (record === undefined || record.offerId !== channel.offerId) return `ring GPADL ${ringGpadlId} is not a GPADL of this channel`;
@@ -171,7 +174,7 @@ function ringProblem(core: ServerCore, channel: ChannelRecord, request: OpenRequ
 }
 
 /** The device's view of an open (OpenVMM `OpenParams::from_request`, channels.rs:1268-1300). */
-function openAction(channel: ChannelRecord, info: ConnectionInfo, request: OpenRequest): OpenChannelAction {
+export function openAction(channel: ChannelRecord, info: ConnectionInfo, request: OpenRequest): OpenChannelAction {
   const ids = channel.ids;
   if (ids === null) throw new Error(`offer ${channel.offerId} opens without a channel id`);
   return {

@@ -56,6 +56,17 @@ export class Outbox {
     this.#paused = true;
   }
 
+  /** The messages a pause holds, in order (for a saved state). */
+  heldMessages(): Uint8Array[] {
+    return this.#held.flatMap((effect) => (effect.kind === 'message' ? [effect.bytes.slice()] : []));
+  }
+
+  /** Pauses with `messages` already held for `target`: a restored pause. */
+  pauseHolding(messages: readonly Uint8Array[], target: MessageTarget): void {
+    this.#paused = true;
+    for (const bytes of messages) this.#held.push({ kind: 'message', bytes: bytes.slice(), target });
+  }
+
   /** Ends a pause: held messages go out first, in their order, before anything decided later. */
   resume(): void {
     this.#paused = false;

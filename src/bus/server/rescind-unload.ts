@@ -124,7 +124,7 @@ function clientRelease(core: ServerCore, channel: ChannelRecord, info: Connectio
 }
 
 /** Rescinds one channel (channels.rs:3845-3908). */
-function revoke(core: ServerCore, channel: ChannelRecord): void {
+export function revoke(core: ServerCore, channel: ChannelRecord): void {
   const state = channel.state;
   switch (state.kind) {
     case 'client-released':

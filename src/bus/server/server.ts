@@ -11,8 +11,12 @@
  * MODIFY_CONNECTION_RESPONSE) and dropped otherwise, and always traced as
  * `message-rejected` or `message-dropped` with the reason.
  *
+ * Save and restore (servicing): `save` gives the state as versioned bytes;
+ * `VmbusServer.restore` builds a server from them, devices offer and claim
+ * their channels again, and `finishRestore` ends the restore (restore.ts).
+ *
  * Not modelled: reserved channels (OPEN/CLOSE_RESERVED_CHANNEL are dropped),
- * save/restore, the trusted-connection checks of confidential VMs, a relay.
+ * the trusted-connection checks of confidential VMs, a relay.
  */
 import type { GpadlMapOptions, GpadlMapping, GpadlTeardown, MemoryError } from '../../memory/index.js';
 import {
@@ -36,8 +40,12 @@ import type { OfferParams } from './offer-params.js';
 import { handleRequestOffers, offerChannel } from './offers.js';
 import { handleCloseChannel, handleModifyChannel, handleOpenChannel, openComplete } from './open-close.js';
 import type { ServerOptions } from './options.js';
-import type { ServerRequestError } from './request-error.js';
+import { requestError, type ServerRequestError } from './request-error.js';
 import { handleRelIdReleased, handleUnload, rescindChannel } from './rescind-unload.js';
+import { claimRestoredChannel, finishRestore, restoredChannel, restoreServer, type RestoredChannel } from './restore.js';
+import { saveServer } from './save.js';
+import { SavedStateError } from './saved-state-error.js';
+import { decodeServerSavedState, encodeServerSavedState, type ServerSavedState } from './saved-state.js';
 
 /** Guest messages that need a connection. */
 type ConnectedKind =
@@ -68,6 +76,8 @@ export interface OfferStatus {
 export class VmbusServer {
   readonly #core: ServerCore;
   readonly #messagePorts: ReadonlySet<number>;
+  /** Guest messages that arrived while restoring, handled in order when the restore finishes. */
+  readonly #waiting: [Uint8Array, number][] = [];
 
   constructor(options: ServerOptions) {
     this.#core = new ServerCore(options, initiateContact);
@@ -84,8 +94,55 @@ export class VmbusServer {
    * message connection id). The bytes are copied once before anything reads them.
    */
   receiveMessage(bytes: Uint8Array, connectionId: number = VMBUS_MESSAGE_CONNECTION_ID): void {
+    if (this.#core.restoring !== null) {
+      this.#waiting.push([bytes.slice(), connectionId]);
+      return;
+    }
     this.#receive(bytes, connectionId);
     this.#core.outbox.deliver();
+  }
+
+  /**
+   * A server that goes on from `saved` (bytes from `save`, or their decoded
+   * form), or why the state is refused; nothing is sent. It is restoring:
+   * offers with the key of a saved channel take it over and must claim it
+   * (`claimRestoredChannel`), then `finishRestore` ends the restore. Guest
+   * messages received meanwhile wait for that end.
+   */
+  static restore(options: ServerOptions, saved: Uint8Array | ServerSavedState): VmbusServer | SavedStateError {
+    const state = saved instanceof Uint8Array ? decodeServerSavedState(saved) : saved;
+    if (state instanceof SavedStateError) return state;
+    const server = new VmbusServer(options);
+    return restoreServer(server.#core, state) ?? server;
+  }
+
+  /** The state as versioned bytes, for `VmbusServer.restore`; refused while restoring. */
+  save(): Uint8Array | ServerRequestError {
+    if (this.#core.restoring !== null) return requestError('invalid-state', 'the server is restoring');
+    return encodeServerSavedState(saveServer(this.#core));
+  }
+
+  /** True from `VmbusServer.restore` until `finishRestore`. */
+  get restoring(): boolean {
+    return this.#core.restoring !== null;
+  }
+
+  /** The restored channel an offer took over, while it waits for its claim. */
+  restoredChannel(offerId: OfferId): RestoredChannel | undefined {
+    return restoredChannel(this.#core, offerId);
+  }
+
+  /** The device takes its restored channel back, open or closed (restore.ts). */
+  claimRestoredChannel(offerId: OfferId, open: boolean): ServerRequestError | undefined {
+    return this.#local(() => claimRestoredChannel(this.#core, offerId, open));
+  }
+
+  /** Ends the restore: unclaimed channels are rescinded, waiting offers sent, then waiting guest messages handled. */
+  finishRestore(): ServerRequestError | undefined {
+    const refusal = this.#local(() => finishRestore(this.#core));
+    if (refusal !== undefined) return refusal;
+    for (const [bytes, connectionId] of this.#waiting.splice(0)) this.receiveMessage(bytes, connectionId);
+    return undefined;
   }
 
   /** Offers a channel; sent at once if the guest already asked for offers. */

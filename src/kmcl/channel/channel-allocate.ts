@@ -6,6 +6,8 @@ import { NTSTATUS, type NtStatus } from '../../wire/ntstatus.js';
 import { asBoolean, isBytes, isOut, isU32 } from '../arguments.js';
 import { KmclDeviceObject } from '../device-object.js';
 import { channelsInStorage } from '../handles.js';
+import { KmclHostDeviceObject } from '../server/host-device-object.js';
+import { ServerChannel } from '../server/server-channel.js';
 import type { Out, VMBCHANNEL } from '../types.js';
 import { KmclChannel } from './channel.js';
 
@@ -16,30 +18,49 @@ import { KmclChannel } from './channel.js';
  */
 export const VMB_CHANNEL_OBJECT_SIZE = 512;
 
-/** Checks the arguments VmbChannelAllocate and VmbChannelInitialize share; null when good. */
+/**
+ * Checks the arguments VmbChannelAllocate and VmbChannelInitialize share.
+ * Decision: a client endpoint is allocated on a guest's device object, a
+ * server endpoint on a host device object (KmclHostDeviceObject); the other
+ * pairing is STATUS_INVALID_PARAMETER_2, as a BOOLEAN that is none is.
+ */
 function checkParent(ParentDeviceObject: unknown, IsServer: unknown): NtStatus | null {
-  if (!(ParentDeviceObject instanceof KmclDeviceObject)) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
+  if (!(ParentDeviceObject instanceof KmclDeviceObject) && !(ParentDeviceObject instanceof KmclHostDeviceObject)) {
+    return NTSTATUS.STATUS_INVALID_PARAMETER_1;
+  }
   const isServer = asBoolean(IsServer);
-  // Decision: a server endpoint needs a host-side device (the server interface); these device objects are the guest's.
-  if (isServer === null || isServer) return NTSTATUS.STATUS_INVALID_PARAMETER_2;
+  if (isServer === null || isServer !== ParentDeviceObject instanceof KmclHostDeviceObject) return NTSTATUS.STATUS_INVALID_PARAMETER_2;
   return null;
 }
 
+/** A new disabled channel on a checked parent: a server endpoint when the parent is a host device object. */
+function newChannel(parent: KmclDeviceObject | KmclHostDeviceObject, storage: Uint8Array | null): KmclChannel {
+  if (!(parent instanceof KmclHostDeviceObject)) return new KmclChannel(parent, false, storage);
+  const channel = new KmclChannel(parent, true, storage);
+  channel.server = new ServerChannel(parent);
+  // The header: on the host VmbChannelStart must be called manually; a server channel starts paused.
+  channel.autoPause = true;
+  return channel;
+}
+
 /**
- * VmbChannelAllocate: a new disabled client channel with default settings,
- * in `Channel.value`. `ParentDeviceObject` is the VMBus device object or a
- * child (offer) device object; a channel allocated on a child opens that offer
- * unless VmbClientChannelInitSetTargetPnp names another target.
+ * VmbChannelAllocate: a new disabled channel with default settings, in
+ * `Channel.value`: a server endpoint (IsServer TRUE) on a host device object,
+ * a client endpoint otherwise. A client's `ParentDeviceObject` is the VMBus
+ * device object or a child (offer) device object; a channel allocated on a
+ * child opens that offer unless VmbClientChannelInitSetTargetPnp names another
+ * target. A server channel starts paused (the header: on the host,
+ * VmbChannelStart must be called manually).
  */
 export function VmbChannelAllocate(
-  ParentDeviceObject: KmclDeviceObject,
+  ParentDeviceObject: KmclDeviceObject | KmclHostDeviceObject,
   IsServer: boolean,
   Channel: Out<VMBCHANNEL | null>,
 ): NtStatus {
   const problem = checkParent(ParentDeviceObject, IsServer);
   if (problem !== null) return problem;
   if (!isOut(Channel)) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
-  Channel.value = new KmclChannel(ParentDeviceObject, false, null).handle;
+  Channel.value = newChannel(ParentDeviceObject, null).handle;
   return NTSTATUS.STATUS_SUCCESS;
 }
 
@@ -57,7 +78,7 @@ export function VmbSizeofChannel(): number {
  * STATUS_INVALID_PARAMETER_4 for a size below VmbSizeofChannel or beyond the storage.
  */
 export function VmbChannelInitialize(
-  ParentDeviceObject: KmclDeviceObject,
+  ParentDeviceObject: KmclDeviceObject | KmclHostDeviceObject,
   IsServer: boolean,
   Channel: Uint8Array,
   ByteCount: number,
@@ -69,6 +90,6 @@ export function VmbChannelInitialize(
     return NTSTATUS.STATUS_INVALID_PARAMETER_4;
   }
   Channel.fill(0, 0, ByteCount);
-  channelsInStorage.set(Channel, new KmclChannel(ParentDeviceObject, false, Channel));
+  channelsInStorage.set(Channel, newChannel(ParentDeviceObject, Channel));
   return NTSTATUS.STATUS_SUCCESS;
 }

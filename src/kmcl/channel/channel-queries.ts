@@ -9,6 +9,7 @@ import type { Guid } from '../../wire/guid.js';
 import { isOut, isU16, isU32 } from '../arguments.js';
 import type { BounceBuffer } from '../bounce-buffer.js';
 import type { PDEVICE_OBJECT } from '../device-object.js';
+import type { KmclHostDeviceObject } from '../server/host-device-object.js';
 import { channelFrom } from '../handles.js';
 import type { Out, VMBCHANNEL } from '../types.js';
 
@@ -27,21 +28,26 @@ export function VmbChannelGetPointer(Channel: VMBCHANNEL): unknown {
 
 /**
  * VmbChannelGetInterfaceInstance: the instance GUID of the offer the channel
- * is bound to. Decision: C's VOID becomes an NTSTATUS; a channel bound to no
- * offer (not enabled, or still waiting for one) is STATUS_INVALID_PARAMETER_1
- * and the out-parameter is left alone; a bad out-parameter is _2.
+ * is bound to (a server channel: the instance it offers, from
+ * VmbServerChannelInitSetTargetInterfaceId). Decision: C's VOID becomes an
+ * NTSTATUS; a channel bound to no offer (not enabled, or still waiting for
+ * one; a server channel with no target interface) is
+ * STATUS_INVALID_PARAMETER_1 and the out-parameter is left alone; a bad
+ * out-parameter is _2.
  */
 export function VmbChannelGetInterfaceInstance(Channel: VMBCHANNEL, InterfaceInstance: Out<Guid>): NtStatus {
   const channel = channelFrom(Channel);
-  if (channel === null || channel.offer === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
+  const instanceId = channel?.server?.instanceId ?? channel?.offer?.instanceId ?? null;
+  if (instanceId === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
   if (!isOut(InterfaceInstance)) return NTSTATUS.STATUS_INVALID_PARAMETER_2;
-  InterfaceInstance.value = channel.offer.instanceId;
+  InterfaceInstance.value = instanceId;
   return NTSTATUS.STATUS_SUCCESS;
 }
 
 /**
  * VmbChannelGetMmioSpace: the MMIO space the VMBus device reserved for the
- * offer (address and size in bytes; 0 and 0 when the offer asked for none).
+ * offer (address and size in bytes; 0 and 0 when the offer asked for none);
+ * on a server channel, the space its host device reserved at Enable.
  * Valid from EvtChannelOpened on (the page says so) until the channel closes,
  * else STATUS_INVALID_PARAMETER_1. Decision: C's VOID becomes an NTSTATUS.
  */
@@ -50,7 +56,7 @@ export function VmbChannelGetMmioSpace(Channel: VMBCHANNEL, MmioAddress: Out<num
   if (channel === null || !channel.inOpenWindow) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
   if (!isOut(MmioAddress)) return NTSTATUS.STATUS_INVALID_PARAMETER_2;
   if (!isOut(MmioSize)) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
-  const mmio = channel.targetDevice?.mmio ?? null;
+  const mmio = channel.server?.mmio ?? channel.targetDevice?.mmio ?? null;
   MmioAddress.value = mmio?.address ?? 0;
   MmioSize.value = mmio?.size ?? 0;
   return NTSTATUS.STATUS_SUCCESS;
@@ -89,9 +95,10 @@ export function VmbChannelGetTargetDeviceObject(Channel: VMBCHANNEL): PDEVICE_OB
 
 /**
  * VmbChannelGetParentDeviceObject (V2, no DDI page). Decision: the
- * ParentDeviceObject given to VmbChannelAllocate; null for a bad handle.
+ * ParentDeviceObject given to VmbChannelAllocate (a host device object for a
+ * server channel); null for a bad handle.
  */
-export function VmbChannelGetParentDeviceObject(Channel: VMBCHANNEL): PDEVICE_OBJECT | null {
+export function VmbChannelGetParentDeviceObject(Channel: VMBCHANNEL): PDEVICE_OBJECT | KmclHostDeviceObject | null {
   return channelFrom(Channel)?.parentDevice ?? null;
 }
 

@@ -10,8 +10,10 @@
  */
 import type { RingCorruptError } from '../../ring/index.js';
 import { NTSTATUS, type NtStatus } from '../../wire/ntstatus.js';
-import type { OfferInfo, OpenChannelPort } from '../bus-port.js';
-import type { KmclDeviceObject, VmbusContext } from '../device-object.js';
+import type { ChannelEndpoint, OfferInfo, OpenChannelPort } from '../bus-port.js';
+import type { ChannelContext, KmclDeviceObject } from '../device-object.js';
+import type { KmclHostDeviceObject } from '../server/host-device-object.js';
+import type { ServerChannel } from '../server/server-channel.js';
 import { PassiveQueue, type KmclScheduler } from '../kmcl-scheduler.js';
 import { PacketPool } from '../packet/packet-pool.js';
 import { SendQueue } from '../packet/send-queue.js';
@@ -22,16 +24,24 @@ import type { BounceBufferPool } from '../bounce-buffer.js';
 import { ChannelConfig } from './channel-config.js';
 import { closeAfterPeerLoss } from './lifecycle.js';
 
-/** Where a client channel is in its lifetime (the header's client states, plus the closing step). */
+/**
+ * Where a channel is in its lifetime (the header's client states, plus the
+ * closing step). A server channel uses the same states: `enabled` is offered
+ * and waiting for the guest to open it, and a guest's close takes it from
+ * `opened` back to `enabled`.
+ */
 export type ChannelLifecycle =
   /** Allocated (or closed): configurable with the Init functions; not connected. */
   | 'disabled'
-  /** VmbChannelEnable ran: waiting for the offer, opening. */
+  /** VmbChannelEnable ran: waiting for the offer, opening (client); offered (server). */
   | 'enabled'
   /** Open: EvtChannelOpened is running or returned success. */
   | 'opened'
   /** Being closed (VmbChannelDisable, or the peer went away). */
   | 'closing';
+
+/** The DEVICE_OBJECT a channel was allocated on: a guest's (client channels) or a host device object (server channels). */
+export type ChannelParentDevice = KmclDeviceObject | KmclHostDeviceObject;
 
 /** What the channel counted: traffic, and what a broken or hostile peer did. */
 export interface ChannelCounters {
@@ -49,7 +59,11 @@ export class KmclChannel {
   pointer: unknown = null;
   readonly config = new ChannelConfig();
   lifecycle: ChannelLifecycle = 'disabled';
-  /** VmbChannelPause on a disabled channel: open paused (no Started until VmbChannelStart). */
+  /**
+   * VmbChannelPause on a disabled channel: open paused (no Started until
+   * VmbChannelStart). A server channel keeps it while paused, from its
+   * allocation (the host starts manually) or any Pause until VmbChannelStart.
+   */
   autoPause = false;
   /** Started (the callback is running or ran) and not paused: packets flow both ways. */
   started = false;
@@ -80,11 +94,13 @@ export class KmclChannel {
   unwatchRescind: (() => void) | null = null;
   /** Stops receiving the endpoint's signals. */
   unwatchSignal: (() => void) | null = null;
+  /** The server endpoint's own state (src/kmcl/server/); null for a client channel. */
+  server: ServerChannel | null = null;
   private transitions: Promise<void> = Promise.resolve();
   private pendingTransitions = 0;
 
   constructor(
-    readonly parentDevice: KmclDeviceObject,
+    readonly parentDevice: ChannelParentDevice,
     readonly isServer: boolean,
     /** The caller's storage for VmbChannelInitialize channels (then also the handle), else null. */
     readonly storage: Uint8Array | null,
@@ -99,8 +115,20 @@ export class KmclChannel {
     return this.storage ?? (this as unknown as VmbChannelObject);
   }
 
-  get context(): VmbusContext {
-    return this.parentDevice.context;
+  /** The data plane's memory and time: the guest VMBus device's, or for a server channel the guest's it is offered to. */
+  get context(): ChannelContext {
+    return this.server?.device.context ?? this.parentDevice.context;
+  }
+
+  /**
+   * The guest device object a client channel was allocated on. Only client
+   * code asks (the server lifecycle lives in src/kmcl/server/), so a host
+   * device here is a bug of this library, not a caller's mistake.
+   */
+  get guestDevice(): KmclDeviceObject {
+    const device = this.parentDevice;
+    if (device.kind === 'host') throw new Error(`server channel on ${device.name} reached client-only code`);
+    return device;
   }
 
   get scheduler(): KmclScheduler {
@@ -128,6 +156,19 @@ export class KmclChannel {
   }
 
   /**
+   * Starts the data plane over an open channel's rings: the send queue and
+   * the incoming queue attach, and the peer's signals drive both.
+   */
+  attachDataPlane(endpoint: ChannelEndpoint): void {
+    this.sends.attach(endpoint);
+    this.incoming.attach(endpoint);
+    this.unwatchSignal = endpoint.onSignal(() => {
+      this.sends.flush();
+      this.incoming.onSignal();
+    });
+  }
+
+  /**
    * Finishes an incoming packet: invalidates its external data, sends the
    * completion packet when the peer asked for one and can still get it.
    */
@@ -136,8 +177,7 @@ export class KmclChannel {
     incoming.mapping = null;
     if (incoming.completionRequested && this.sends.attached && !this.peerGone) {
       incoming.state = INCOMING_COMPLETING;
-      incoming.setCompletion(buffer, length);
-      this.sends.submitCompletion(incoming);
+      this.sends.submitCompletion(incoming, buffer, length);
     } else {
       this.incoming.release(incoming);
     }
@@ -167,7 +207,8 @@ export class KmclChannel {
     this.stopDataPlane();
     this.incoming.abandonDeferred();
     this.sends.cancelAll(status);
-    closeAfterPeerLoss(this);
+    // A server channel stays offered: its close runs when the guest closes it or the host disables it.
+    if (!this.isServer) closeAfterPeerLoss(this);
   }
 
   /** Detaches both queues from the rings (no more reads or writes). */

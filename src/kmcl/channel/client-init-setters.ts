@@ -2,7 +2,8 @@
  * The init-time setters only a client endpoint has: ring sizes, the target
  * offer (by PnP interface, by primary channel) and the target processor.
  * Same rules as init-setters.ts: disabled channels only, else (or for a
- * server endpoint) STATUS_INVALID_PARAMETER_1.
+ * server endpoint) STATUS_INVALID_PARAMETER_1. VmbChannelInitSetPrimaryChannel
+ * is a V5 member of both ends and lives here beside the client's targets.
  */
 import { MAX_VPS } from '../../hv/index.js';
 import { parseGuid, type Guid } from '../../wire/guid.js';
@@ -49,7 +50,8 @@ export function VmbClientChannelInitSetRingBufferPageCount(
   return NTSTATUS.STATUS_SUCCESS;
 }
 
-function guidOf(value: unknown): Guid | null {
+/** A GUID argument in canonical form (any case accepted), or null when it is none. */
+export function guidOf(value: unknown): Guid | null {
   if (typeof value !== 'string') return null;
   const guid = parseGuid(value);
   return guid instanceof WireError ? null : guid;
@@ -81,19 +83,21 @@ export function VmbClientChannelInitSetTargetPnp(
 
 /**
  * VmbChannelInitSetPrimaryChannel (V5, no DDI page). Decision: makes this
- * channel a subchannel of `PrimaryChannel`: it opens the next unclaimed
- * subchannel offer (same interface and instance, subchannel index ≥ 1) once
- * the primary is bound to its offer. STATUS_INVALID_PARAMETER_2 for a
- * primary that is not a live channel of the same VMBus device, is this
- * channel, or is itself a subchannel.
+ * channel a subchannel of `PrimaryChannel`. A client channel opens the next
+ * unclaimed subchannel offer (same interface and instance, subchannel index
+ * ≥ 1) once the primary is bound to its offer; a server channel is offered as
+ * the primary's next subchannel (src/kmcl/server/server-offer.ts).
+ * STATUS_INVALID_PARAMETER_2 for a primary that is not a live channel of the
+ * same VMBus device and endpoint kind, is this channel, or is itself a subchannel.
  */
 export function VmbChannelInitSetPrimaryChannel(Channel: VMBCHANNEL, PrimaryChannel: VMBCHANNEL): NtStatus {
-  const channel = clientChannel(Channel);
+  const channel = configurableChannel(Channel);
   if (channel === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
   const primary = channelFrom(PrimaryChannel);
   if (
     primary === null ||
     primary === channel ||
+    primary.isServer !== channel.isServer ||
     primary.config.primaryChannel !== null ||
     primary.parentDevice.vmbusDevice !== channel.parentDevice.vmbusDevice
   ) {

@@ -4,6 +4,8 @@
  * VmbChannelDisable or the peer's rescind sets off (EvtChannelSuspend, wait for
  * the driver's outstanding packets, CLOSE_CHANNEL, EvtChannelClosed), and
  * VmbChannelCleanup. Callback order: Opened, Started, PostStarted; Suspend; Closed.
+ * A server channel's Enable (offer) and Disable (rescind) are in
+ * src/kmcl/server/server-lifecycle.ts.
  */
 import { NTSTATUS, ntSuccess, type NtStatus } from '../../wire/ntstatus.js';
 import { busFailureStatus, type OpenChannelOptions } from '../bus-port.js';
@@ -16,6 +18,7 @@ import type { KmclChannel } from './channel.js';
 import { callOpened, callStateCallback } from './state-callbacks.js';
 import { offerBound, offerMatchOf, releaseOffer, waitForOffer, type OfferMatch } from './offer-binding.js';
 import { startChannel, suspendChannel } from './pause-start.js';
+import { disableServerChannel, enableServerChannel } from '../server/server-lifecycle.js';
 
 /**
  * VmbChannelEnable: starts connecting a disabled channel and returns at once
@@ -24,11 +27,13 @@ import { startChannel, suspendChannel } from './pause-start.js';
  * PnP-failure callback of VmbClientChannelInitSetTargetPnp gets the status.
  * Decision: a channel with no target (no TargetPnp, no primary channel, and
  * allocated on the VMBus device rather than an offer's device object) gets
- * STATUS_INVALID_DEVICE_STATE.
+ * STATUS_INVALID_DEVICE_STATE. A server channel is offered instead
+ * (enableServerChannel).
  */
 export function VmbChannelEnable(Channel: VMBCHANNEL): NtStatus {
   const channel = channelFrom(Channel);
   if (channel === null || !channel.configurable) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
+  if (channel.isServer) return enableServerChannel(channel);
   const match = offerMatchOf(channel);
   if (match === null) return NTSTATUS.STATUS_INVALID_DEVICE_STATE;
   channel.lifecycle = 'enabled';
@@ -46,12 +51,14 @@ export function VmbChannelEnable(Channel: VMBCHANNEL): NtStatus {
  * Outgoing transactions end at once with STATUS_CANCELLED (a synchronous
  * request reports STATUS_DEVICE_REMOVED). Decision: C's VOID becomes an
  * NTSTATUS: STATUS_INVALID_PARAMETER_1 for a bad handle, else STATUS_SUCCESS
- * (also for a channel that is already disabled).
+ * (also for a channel that is already disabled). A server channel's offer is
+ * rescinded instead (disableServerChannel).
  */
 export function VmbChannelDisable(Channel: VMBCHANNEL): Promise<NtStatus> {
   const channel = channelFrom(Channel);
   if (channel === null) return Promise.resolve(NTSTATUS.STATUS_INVALID_PARAMETER_1);
   if (channel.lifecycle === 'disabled' && !channel.transitioning) return Promise.resolve(NTSTATUS.STATUS_SUCCESS);
+  if (channel.isServer) return disableServerChannel(channel);
   channel.enableAbort?.abort();
   if (channel.lifecycle !== 'disabled') {
     channel.lifecycle = 'closing';
@@ -90,7 +97,8 @@ function openOptions(channel: KmclChannel): OpenChannelOptions {
 }
 
 async function openChannel(channel: KmclChannel, match: OfferMatch, signal: AbortSignal): Promise<void> {
-  const bus = channel.context.bus;
+  const device = channel.guestDevice;
+  const bus = device.context.bus;
   let offer;
   try {
     offer = await waitForOffer(channel, match, signal);
@@ -98,7 +106,7 @@ async function openChannel(channel: KmclChannel, match: OfferMatch, signal: Abor
     return; // Disabled before an offer came.
   }
   channel.offer = offer;
-  channel.targetDevice = channel.parentDevice.childForChannel(offer.channelId) ?? null;
+  channel.targetDevice = device.childForChannel(offer.channelId) ?? null;
   offerBound(channel);
   channel.unwatchRescind = bus.onRescind(offer.channelId, () => rescinded(channel));
   if (channel.lifecycle !== 'enabled') return;
@@ -114,14 +122,9 @@ async function openChannel(channel: KmclChannel, match: OfferMatch, signal: Abor
   channel.endpoint = endpoint;
   // Closing already (Disable, rescind): the close queued behind this step closes the endpoint.
   if (channel.lifecycle !== 'enabled') return;
-  channel.sends.attach(endpoint);
-  channel.incoming.attach(endpoint);
-  channel.unwatchSignal = endpoint.onSignal(() => {
-    channel.sends.flush();
-    channel.incoming.onSignal();
-  });
+  channel.attachDataPlane(endpoint);
   if (channel.config.bounceBuffers !== null) {
-    const pool = BounceBufferPool.reserve(channel.context, channel.config.bounceBuffers);
+    const pool = BounceBufferPool.reserve(device.context, channel.config.bounceBuffers);
     if (typeof pool === 'number') {
       await rollBack(channel);
       pnpFailure(channel, pool);
@@ -206,7 +209,7 @@ async function teardownLeftoverGpadls(channel: KmclChannel): Promise<void> {
   if (offer === null) return;
   for (const gpadlId of [...channel.gpadls]) {
     channel.gpadls.delete(gpadlId);
-    await channel.context.bus.teardownGpadl(offer.channelId, gpadlId).catch(() => undefined);
+    await channel.guestDevice.context.bus.teardownGpadl(offer.channelId, gpadlId).catch(() => undefined);
   }
 }
 
@@ -222,7 +225,7 @@ function unbind(channel: KmclChannel): void {
   const offer = channel.offer;
   if (offer === null) return;
   releaseOffer(channel, offer);
-  if (channel.offerRescinded) releaseQuietly(channel.context.bus, offer.channelId);
+  if (channel.offerRescinded) releaseQuietly(channel.guestDevice.context.bus, offer.channelId);
   channel.offer = null;
   channel.targetDevice = null;
 }

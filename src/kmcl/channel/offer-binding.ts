@@ -35,8 +35,9 @@ export function offerMatchOf(channel: KmclChannel): OfferMatch | null {
     const { interfaceId, instanceId } = config.target;
     return (offer) => offer.subchannelIndex === 0 && matchesInterface(offer, interfaceId, instanceId);
   }
-  const own = channel.parentDevice.offer;
-  if (own !== null && !channel.parentDevice.removed) return (offer) => offer.channelId === own.channelId;
+  const device = channel.guestDevice;
+  const own = device.offer;
+  if (own !== null && !device.removed) return (offer) => offer.channelId === own.channelId;
   return null;
 }
 
@@ -51,7 +52,7 @@ function matchesInterface(offer: OfferInfo, interfaceId: Guid, instanceId: Guid 
  * its primary bound).
  */
 export function waitForOffer(channel: KmclChannel, match: OfferMatch, signal: AbortSignal): Promise<OfferInfo> {
-  const bus = channel.context.bus;
+  const bus = channel.guestDevice.context.bus;
   const taken = claimedSet(channel);
   const rescans = waitingSet(channel);
   return new Promise((resolve, reject) => {

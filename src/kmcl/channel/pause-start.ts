@@ -21,6 +21,8 @@ import { callStateCallback } from './state-callbacks.js';
 export function VmbChannelPause(Channel: VMBCHANNEL): Promise<NtStatus> {
   const channel = channelFrom(Channel);
   if (channel === null) return Promise.resolve(NTSTATUS.STATUS_INVALID_PARAMETER_1);
+  // A server channel's paused state outlives the guest's closes and opens: it stays paused until VmbChannelStart.
+  if (channel.isServer) channel.autoPause = true;
   if (!channel.started) {
     // Not running (disabled, waiting for its offer, opening): it opens paused; nothing to wait for.
     channel.autoPause = true;
@@ -44,14 +46,17 @@ export function VmbChannelStart(Channel: VMBCHANNEL): NtStatus {
   if (channel === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
   channel.autoPause = false;
   if (channel.lifecycle === 'opened' || channel.transitioning) {
-    void channel.transition(async () => {
-      // A Pause after this Start (autoPause set again) wins: the channel stays paused.
-      if (channel.lifecycle === 'opened' && channel.openedCompleted && !channel.started && !channel.peerGone && !channel.autoPause) {
-        await startChannel(channel);
-      }
-    });
+    // A Pause after this Start (autoPause set again) wins: the channel stays paused.
+    void channel.transition(() => startIfActive(channel));
   }
   return NTSTATUS.STATUS_SUCCESS;
+}
+
+/** Starts an open channel that is not paused and not started yet (after Start, or after a server channel's open). */
+export async function startIfActive(channel: KmclChannel): Promise<void> {
+  if (channel.lifecycle === 'opened' && channel.openedCompleted && !channel.started && !channel.peerGone && !channel.autoPause) {
+    await startChannel(channel);
+  }
 }
 
 /** Started, incoming queue on, PostStarted. */

@@ -2,21 +2,18 @@
  * Getting the KMCL client interface, as a driver does with
  * WdfFdoQueryForInterface(Fdo, KMCL_CLIENT_INTERFACE_TYPE, Interface, Size,
  * Version, NULL): a table of the version's functions after an INTERFACE
- * header, the members named and ordered as in the reference.
+ * header, the members named and ordered as in the reference. The same query
+ * with KMCL_SERVER_INTERFACE_TYPE on a host device object gives the server
+ * interface (server-tables.ts).
  */
 import type { Guid } from '../../wire/guid.js';
 import { NTSTATUS, type NtStatus } from '../../wire/ntstatus.js';
 import { isOut, isU16 } from '../arguments.js';
 import { KmclDeviceObject } from '../device-object.js';
+import { KmclHostDeviceObject } from '../server/host-device-object.js';
 import type { Out } from '../types.js';
 import * as KMCL_CLIENT_FUNCTIONS from './client-functions.js';
-import {
-  FUNCTION_POINTER_SIZE,
-  INTERFACE_SIZE,
-  interfaceDereference,
-  interfaceReference,
-  type INTERFACE,
-} from './interface-header.js';
+import { FUNCTION_POINTER_SIZE, INTERFACE_SIZE, interfaceTable, type INTERFACE } from './interface-header.js';
 import {
   KMCL_CLIENT_INTERFACE_V1_MEMBERS,
   KMCL_CLIENT_INTERFACE_V2_MEMBERS,
@@ -26,6 +23,8 @@ import {
   clientInterfaceMembers,
   type KmclClientMemberName,
 } from './members.js';
+import { serverInterfaceMembers } from './server-members.js';
+import { KMCL_SERVER_INTERFACE_TYPE, buildServerTable, sizeofServerInterface, type KMCL_SERVER_INTERFACE } from './server-tables.js';
 
 /** The functions behind the members: exactly the exports of client-functions.ts. */
 export type KmclClientFunctions = typeof KMCL_CLIENT_FUNCTIONS;
@@ -69,24 +68,38 @@ export const SIZEOF_KMCL_CLIENT_INTERFACE_V5 = sizeofClientInterface(5);
 
 /** The table of `version` for `device`: header first, then the members in reference order. */
 function buildTable(device: KmclDeviceObject, version: number): KMCL_CLIENT_INTERFACE {
-  const table: Record<string, unknown> = {
-    Size: sizeofClientInterface(version),
-    Version: version,
-    Context: device,
-    InterfaceReference: interfaceReference,
-    InterfaceDereference: interfaceDereference,
-  };
-  for (const name of clientInterfaceMembers(version)) table[name] = KMCL_CLIENT_FUNCTIONS[name];
-  return Object.freeze(table) as unknown as KMCL_CLIENT_INTERFACE;
+  return interfaceTable(device, version, clientInterfaceMembers(version), KMCL_CLIENT_FUNCTIONS) as unknown as KMCL_CLIENT_INTERFACE;
+}
+
+/** The table `InterfaceType` and `Version` name for this device object, or why there is none. */
+function tableFor(
+  device: KmclDeviceObject | KmclHostDeviceObject,
+  interfaceType: string,
+  size: number,
+  version: number,
+): KMCL_CLIENT_INTERFACE | KMCL_SERVER_INTERFACE | NtStatus {
+  const type = interfaceType.toLowerCase();
+  if (type === KMCL_CLIENT_INTERFACE_TYPE && device instanceof KmclDeviceObject) {
+    if (version < KMCL_CLIENT_INTERFACE_VERSION_V1 || version > KMCL_CLIENT_INTERFACE_VERSION_LATEST) return NTSTATUS.STATUS_NOT_SUPPORTED;
+    return size < sizeofClientInterface(version) ? NTSTATUS.STATUS_BUFFER_TOO_SMALL : buildTable(device, version);
+  }
+  if (type === KMCL_SERVER_INTERFACE_TYPE && device instanceof KmclHostDeviceObject) {
+    if (serverInterfaceMembers(version).length === 0) return NTSTATUS.STATUS_NOT_SUPPORTED;
+    return size < sizeofServerInterface(version) ? NTSTATUS.STATUS_BUFFER_TOO_SMALL : buildServerTable(device, version);
+  }
+  return NTSTATUS.STATUS_NOT_SUPPORTED;
 }
 
 /**
- * The query. `Interface.value` receives the table of `Version` (1..5), with
- * one interface reference taken on `DeviceObject` (drop it with
- * InterfaceDereference). Statuses, as a WDM bus driver answers
- * IRP_MN_QUERY_INTERFACE: STATUS_NOT_SUPPORTED for another interface type or
- * an unknown version; STATUS_BUFFER_TOO_SMALL when `Size` is below
- * sizeof(KMCL_CLIENT_INTERFACE_Vn) (decision: the DDI pages do not say);
+ * The query. `Interface.value` receives the table of `Version`, with one
+ * interface reference taken on `DeviceObject` (drop it with
+ * InterfaceDereference): the client interface (versions 1..5) on a guest's
+ * device object, the server interface (versions 1 and 5) on a host device
+ * object. Statuses, as a WDM bus driver answers IRP_MN_QUERY_INTERFACE:
+ * STATUS_NOT_SUPPORTED for another interface type, an interface the device
+ * object does not export (the server interface on a guest, the client
+ * interface on the host) or an unknown version; STATUS_BUFFER_TOO_SMALL when
+ * `Size` is below the version's sizeof (decision: the DDI pages do not say);
  * STATUS_INVALID_PARAMETER_1 / _3 / _4 / _5 for a value that is no device
  * object, out-parameter, USHORT size or USHORT version.
  */
@@ -96,19 +109,30 @@ export function queryInterface(
   Interface: Out<KMCL_CLIENT_INTERFACE | null>,
   Size: number,
   Version: number,
+): NtStatus;
+export function queryInterface(
+  DeviceObject: KmclHostDeviceObject,
+  InterfaceType: Guid,
+  Interface: Out<KMCL_SERVER_INTERFACE | null>,
+  Size: number,
+  Version: number,
+): NtStatus;
+export function queryInterface(
+  DeviceObject: KmclDeviceObject | KmclHostDeviceObject,
+  InterfaceType: Guid,
+  Interface: Out<KMCL_CLIENT_INTERFACE | KMCL_SERVER_INTERFACE | null>,
+  Size: number,
+  Version: number,
 ): NtStatus {
-  if (!(DeviceObject instanceof KmclDeviceObject)) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
+  if (!(DeviceObject instanceof KmclDeviceObject) && !(DeviceObject instanceof KmclHostDeviceObject)) {
+    return NTSTATUS.STATUS_INVALID_PARAMETER_1;
+  }
   if (!isOut(Interface)) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
   if (!isU16(Size)) return NTSTATUS.STATUS_INVALID_PARAMETER_4;
   if (!isU16(Version)) return NTSTATUS.STATUS_INVALID_PARAMETER_5;
-  if (typeof InterfaceType !== 'string' || InterfaceType.toLowerCase() !== KMCL_CLIENT_INTERFACE_TYPE) {
-    return NTSTATUS.STATUS_NOT_SUPPORTED;
-  }
-  if (Version < KMCL_CLIENT_INTERFACE_VERSION_V1 || Version > KMCL_CLIENT_INTERFACE_VERSION_LATEST) {
-    return NTSTATUS.STATUS_NOT_SUPPORTED;
-  }
-  if (Size < sizeofClientInterface(Version)) return NTSTATUS.STATUS_BUFFER_TOO_SMALL;
-  const table = buildTable(DeviceObject, Version);
+  if (typeof InterfaceType !== 'string') return NTSTATUS.STATUS_NOT_SUPPORTED;
+  const table = tableFor(DeviceObject, InterfaceType, Size, Version);
+  if (typeof table === 'number') return table;
   table.InterfaceReference(table.Context);
   Interface.value = table;
   return NTSTATUS.STATUS_SUCCESS;

@@ -7,8 +7,12 @@
  * completion from the peer is accepted only for a packet waiting for one,
  * with the generation of its current send: a forged, stale or repeated id
  * matches nothing and is dropped (and counted by the caller).
+ *
+ * A transaction restored from a saved channel (VmbPacketRestore) keeps the id
+ * it was sent under before the save; the pool finds it by that id, and makes
+ * sure no new send of this pool can take the same id.
  */
-import { KmclPacket, PACKET_AWAITING_COMPLETION, PACKET_IDLE, EMPTY_BYTES } from './packet.js';
+import { KmclPacket, PACKET_AWAITING_COMPLETION, PACKET_IDLE, EMPTY_BYTES, type RestoredTransactionId } from './packet.js';
 import type { KmclChannel } from '../channel/channel.js';
 
 export class PacketPool {
@@ -18,6 +22,8 @@ export class PacketPool {
   private generations = new Uint32Array(16);
   private readonly freeSlots: number[] = [];
   private readonly lookaside: KmclPacket[] = [];
+  /** Restored transactions waiting for their completion, by `lo:hi`. */
+  private readonly restored = new Map<string, KmclPacket>();
 
   constructor(private readonly channel: KmclChannel) {}
 
@@ -77,8 +83,37 @@ export class PacketPool {
   /** The packet waiting for the completion with this id, or null (unknown, stale or repeated id). */
   awaiting(transactionIdLo: number, transactionIdHi: number): KmclPacket | null {
     const packet = this.slots[transactionIdLo];
-    if (packet === undefined || packet.state !== PACKET_AWAITING_COMPLETION) return null;
-    return this.generations[transactionIdLo] === transactionIdHi ? packet : null;
+    if (packet !== undefined && packet.state === PACKET_AWAITING_COMPLETION && this.generations[transactionIdLo] === transactionIdHi) {
+      return packet;
+    }
+    return this.restored.size === 0 ? null : this.takeRestored(transactionIdLo, transactionIdHi);
+  }
+
+  /** The id the peer completes `packet`'s transaction with: the restored one, or its slot and generation. */
+  transactionIdOf(packet: KmclPacket): RestoredTransactionId {
+    return packet.restoredId ?? { lo: packet.slot, hi: this.generations[packet.slot]! };
+  }
+
+  /**
+   * Makes `packet` wait for the completion of a transaction sent before a
+   * save under `id`. False when a restored transaction already has that id.
+   * The id's slot generation is moved past it, so no later send repeats it.
+   */
+  restoreAwaiting(packet: KmclPacket, id: RestoredTransactionId): boolean {
+    const key = restoredKey(id.lo, id.hi);
+    const holder = this.restored.get(key);
+    if (holder !== undefined && waitsFor(holder, id.lo, id.hi)) return false;
+    this.growGenerations(id.lo + 1);
+    if (this.generations[id.lo]! < id.hi) this.generations[id.lo] = id.hi;
+    packet.restoredId = { lo: id.lo, hi: id.hi };
+    packet.state = PACKET_AWAITING_COMPLETION;
+    this.restored.set(key, packet);
+    return true;
+  }
+
+  /** Drops the restored ids (their transactions were all cancelled). */
+  forgetRestored(): void {
+    this.restored.clear();
   }
 
   /** Every packet object made for the channel and not released. */
@@ -97,13 +132,36 @@ export class PacketPool {
     if (reused !== undefined) return reused;
     const slot = this.slots.length;
     this.slots.push(undefined);
-    if (slot >= this.generations.length) {
-      const grown = new Uint32Array(this.generations.length * 2);
-      grown.set(this.generations);
-      this.generations = grown;
-    }
+    this.growGenerations(slot + 1);
     return slot;
   }
+
+  /** Room for `count` slot generations (existing ones kept). */
+  private growGenerations(count: number): void {
+    if (count <= this.generations.length) return;
+    const grown = new Uint32Array(Math.max(this.generations.length * 2, count));
+    grown.set(this.generations);
+    this.generations = grown;
+  }
+
+  /** A restored transaction's packet, taken out of the table, if it still waits for this completion. */
+  private takeRestored(lo: number, hi: number): KmclPacket | null {
+    const key = restoredKey(lo, hi);
+    const packet = this.restored.get(key);
+    if (packet === undefined) return null;
+    this.restored.delete(key);
+    return waitsFor(packet, lo, hi) ? packet : null;
+  }
+}
+
+function restoredKey(lo: number, hi: number): string {
+  return `${lo}:${hi}`;
+}
+
+/** True while `packet` waits for the completion of the restored transaction `lo`/`hi` (an entry may outlive it). */
+function waitsFor(packet: KmclPacket, lo: number, hi: number): boolean {
+  const id = packet.restoredId;
+  return packet.state === PACKET_AWAITING_COMPLETION && id !== null && id.lo === lo && id.hi === hi;
 }
 
 function resetPacket(packet: KmclPacket): void {
@@ -114,6 +172,7 @@ function resetPacket(packet: KmclPacket): void {
   packet.routineEx = null;
   packet.routineContext = undefined;
   packet.internalCompletion = null;
+  packet.restoredId = null;
   packet.header = EMPTY_BYTES;
   packet.payload = EMPTY_BYTES;
   packet.inlineContext.fill(0);

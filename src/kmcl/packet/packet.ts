@@ -24,6 +24,12 @@ export const PACKET_AWAITING_COMPLETION = 2;
 
 export const EMPTY_BYTES = new Uint8Array(0);
 
+/** The transaction id of a send made before a save, as the peer will complete it. */
+export interface RestoredTransactionId {
+  readonly lo: number;
+  readonly hi: number;
+}
+
 export class KmclPacket {
   /** False once freed (or its channel cleaned up): the handle is then invalid. */
   live = true;
@@ -38,6 +44,11 @@ export class KmclPacket {
   routineContext: unknown = undefined;
   /** Called instead of the routine when the packet carries a synchronous request. */
   internalCompletion: ((status: NtStatus, buffer: Uint8Array, length: number) => void) | null = null;
+  /**
+   * A restored transaction (VmbPacketRestore): the id the peer knows it by,
+   * sent before the save under another packet object. Null otherwise.
+   */
+  restoredId: RestoredTransactionId | null = null;
 
   // The send in progress: what `tryWrite` takes.
   packetType: number = PACKET_TYPE.VM_PKT_DATA_INBAND;
@@ -77,6 +88,7 @@ export class KmclPacket {
   /** Ends the transaction: the packet is idle again, then its routine runs once. */
   complete(status: NtStatus, buffer: Uint8Array, length: number): void {
     this.state = PACKET_IDLE;
+    this.restoredId = null;
     this.header = EMPTY_BYTES;
     this.payload = EMPTY_BYTES;
     const internal = this.internalCompletion;

@@ -29,6 +29,10 @@ export class SendQueue {
   private written: KmclPacket[] = [];
   /** Emptied lists for `written`: a routine that sends again flushes into another list. */
   private readonly spareWritten: KmclPacket[][] = [];
+  /** Nonzero while the incoming queue drains (see `hold`). */
+  private holding = 0;
+  /** Packets written while held and not yet published. */
+  private unpublished = false;
 
   constructor(private readonly channel: KmclChannel) {}
 
@@ -45,6 +49,11 @@ export class SendQueue {
   /** True while an open ring is attached. */
   get attached(): boolean {
     return this.writer !== null;
+  }
+
+  /** The outgoing ring while one is attached (its maxPacketSize bounds completions too). */
+  get ringWriter(): RingWriter | null {
+    return this.writer;
   }
 
   attach(endpoint: ChannelEndpoint): void {
@@ -90,7 +99,7 @@ export class SendQueue {
         packet.state = PACKET_AWAITING_COMPLETION;
         this.awaitingCount++;
       }
-      if (writer.commit()) this.endpoint!.signalPeer();
+      this.publish(writer);
       if (!wait) packet.complete(NTSTATUS.STATUS_SUCCESS, EMPTY_BYTES, 0);
       return true;
     } catch (error) {
@@ -125,10 +134,68 @@ export class SendQueue {
     return this.submit(packet);
   }
 
-  /** Queues the completion packet of an incoming packet and writes what fits. */
-  submitCompletion(incoming: KmclIncomingPacket): void {
+  /**
+   * Holds publishing while the incoming queue drains a batch: the sends and
+   * completions that the batch's callbacks write go out with one commit (and
+   * at most one signal) in `publishHeld`, not one per packet.
+   */
+  hold(): void {
+    this.holding++;
+  }
+
+  /** Ends a `hold`, publishing what was written during it. */
+  release(): void {
+    this.holding--;
+    this.publishHeld();
+  }
+
+  /** Publishes what was written while held (the drain reached a batch boundary). */
+  publishHeld(): void {
+    if (!this.unpublished) return;
+    this.unpublished = false;
+    const writer = this.writer;
+    if (writer === null) return;
+    try {
+      if (writer.commit()) this.endpoint!.signalPeer();
+    } catch (error) {
+      if (!(error instanceof RingCorruptError)) throw error;
+      this.channel.peerBrokeRing(error);
+    }
+  }
+
+  /** Makes written packets visible to the peer now, or at the end of the held batch. */
+  private publish(writer: RingWriter): void {
+    if (this.holding > 0) this.unpublished = true;
+    else if (writer.commit()) this.endpoint!.signalPeer();
+  }
+
+  /**
+   * Sends the completion packet of an incoming packet carrying `length`
+   * bytes of `buffer`: straight into the ring from the driver's buffer when
+   * no completion waits before it and there is room, else copied and queued.
+   */
+  submitCompletion(incoming: KmclIncomingPacket, buffer: Uint8Array | null, length: number): void {
+    const writer = this.writer;
+    if (writer !== null && this.completions.length === 0) {
+      const payload = buffer === null || length === 0 ? EMPTY_BYTES : buffer.length === length ? buffer : buffer.subarray(0, length);
+      try {
+        if (writer.tryWriteCompletion(payload, incoming.transactionIdLo, incoming.transactionIdHi)) {
+          this.channel.incoming.release(incoming);
+          this.publish(writer);
+          return;
+        }
+      } catch (error) {
+        if (!(error instanceof RingCorruptError)) throw error;
+        // Queued, so the failure's teardown drops it with the others.
+        incoming.setCompletion(buffer, length);
+        this.completions.push(incoming);
+        this.channel.peerBrokeRing(error);
+        return;
+      }
+    }
+    incoming.setCompletion(buffer, length);
     this.completions.push(incoming);
-    if (this.writer !== null) this.flush();
+    if (writer !== null) this.flush();
   }
 
   /**
@@ -175,7 +242,7 @@ export class SendQueue {
           }
         }
       }
-      if (wrote && writer.commit()) this.endpoint!.signalPeer();
+      if (wrote) this.publish(writer);
     } catch (error) {
       if (!(error instanceof RingCorruptError)) throw error;
       this.channel.peerBrokeRing(error);
@@ -226,6 +293,7 @@ export class SendQueue {
       packet.state = PACKET_IDLE;
     }
     this.awaitingCount = 0;
+    this.channel.pool.forgetRestored();
     for (const packet of awaiting) packet.complete(status, EMPTY_BYTES, 0);
     for (const packet of this.packets.drain()) packet.complete(status, EMPTY_BYTES, 0);
   }

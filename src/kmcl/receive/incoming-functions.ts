@@ -31,7 +31,7 @@ export function VmbChannelPacketComplete(
   if (incoming === null || incoming.state !== INCOMING_DELIVERED) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
   if (!isU32(BufSize)) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
   if (!coversBytes(PacketCompletionBuffer, BufSize)) return NTSTATUS.STATUS_INVALID_PARAMETER_2;
-  const writer = incoming.channel.endpoint?.writer ?? null;
+  const writer = incoming.channel.sends.ringWriter;
   if (writer !== null && inBandPacketSize(BufSize) > writer.maxPacketSize) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
   incoming.channel.completeIncoming(incoming, PacketCompletionBuffer, BufSize);
   return NTSTATUS.STATUS_SUCCESS;

@@ -38,6 +38,15 @@ export class KmclIncomingPacket {
   completionView: Uint8Array;
   readonly clientContext: Uint8Array;
   private data: Uint8Array;
+  /** The array `buffer` is a view of (`data` before it last grew, or now). */
+  private bufferViews: Uint8Array | null = null;
+  /** The array `completionView` is a view of. */
+  private completionViewViews: Uint8Array | null = null;
+  /** `data` as 32-bit words, for the aligned copy. */
+  private dataWords: Int32Array = new Int32Array(0);
+  /** The source `setPayload` last copied from (the reader's private copy) and its word view. */
+  private wordSource: Uint8Array | null = null;
+  private sourceWords: Int32Array | null = null;
   private completionData: Uint8Array;
 
   constructor(
@@ -62,14 +71,37 @@ export class KmclIncomingPacket {
 
   /** Copies `length` bytes of `source` from `offset` as the payload. */
   setPayload(source: Uint8Array, offset: number, length: number): void {
-    if (this.data.length < length) this.data = new Uint8Array(Math.max(length, this.data.length * 2, 64));
+    if (this.data.length < length) {
+      // A whole number of 8-byte units, so the word view below covers every byte.
+      this.data = new Uint8Array(Math.ceil(Math.max(length, this.data.length * 2, 64) / 8) * 8);
+      this.dataWords = new Int32Array(this.data.buffer, 0, this.data.length >>> 2);
+    }
     // Reuse the last view when the length repeats (the common case): no allocation per packet.
+    // (Compared by the array it views: a typed array's `.buffer` getter is slow on this path.)
     const last = this.buffer;
-    const buffer = last.length === length && last.buffer === this.data.buffer ? last : this.data.subarray(0, length);
-    // Small payloads: a loop beats making a source view for `set`.
-    if (length <= 256) for (let i = 0; i < length; i++) buffer[i] = source[offset + i]!;
-    else buffer.set(source.subarray(offset, offset + length));
+    let buffer = last;
+    if (last.length !== length || this.bufferViews !== this.data) {
+      buffer = this.data.subarray(0, length);
+      this.bufferViews = this.data;
+    }
     this.buffer = buffer;
+    if (length > 256) {
+      buffer.set(source.subarray(offset, offset + length));
+      return;
+    }
+    // Small payloads: a loop beats making a source view for `set`; by words when both ends are aligned
+    // (always so for a ring packet: payloads start and end on 8-byte boundaries of the reader's copy).
+    if (source !== this.wordSource) {
+      this.wordSource = source;
+      this.sourceWords = (source.byteOffset & 3) === 0 ? new Int32Array(source.buffer, source.byteOffset, source.length >>> 2) : null;
+    }
+    const words = this.sourceWords;
+    if (words !== null && ((offset | length) & 3) === 0) {
+      const target = this.dataWords;
+      for (let i = 0, from = offset >>> 2, count = length >>> 2; i < count; i++) target[i] = words[from + i]!;
+    } else {
+      for (let i = 0; i < length; i++) buffer[i] = source[offset + i]!;
+    }
   }
 
   /** Copies the driver's completion payload so it can wait for ring space after the call returns. */
@@ -78,7 +110,11 @@ export class KmclIncomingPacket {
       this.completionData = new Uint8Array(Math.max(length, this.completionData.length * 2, 64));
     }
     const last = this.completionView;
-    const view = last.length === length && last.buffer === this.completionData.buffer ? last : this.completionData.subarray(0, length);
+    let view = last;
+    if (last.length !== length || this.completionViewViews !== this.completionData) {
+      view = this.completionData.subarray(0, length);
+      this.completionViewViews = this.completionData;
+    }
     if (source !== null && length > 0) view.set(source.length === length ? source : source.subarray(0, length));
     this.completionView = view;
   }

@@ -21,6 +21,9 @@ import { INCOMING_DEFERRED, INCOMING_DELIVERED, INCOMING_FREE, KmclIncomingPacke
 import { parseIncoming } from './incoming-parse.js';
 import { EMPTY_BYTES } from '../packet/packet.js';
 
+/** Packets a drain handles between two publications of its progress (read index, sends held). */
+const PUBLISH_BATCH = 64;
+
 export class IncomingQueue {
   /** The queue runs: the channel started and is not paused. */
   running = false;
@@ -148,6 +151,9 @@ export class IncomingQueue {
     const reader = this.reader;
     if (this.draining || reader === null || !this.running || this.failed) return;
     this.draining = true;
+    // What the callbacks send while we drain is published once per batch, not once per packet.
+    const sends = this.channel.sends;
+    sends.hold();
     try {
       reader.maskInterrupts();
       const scheduler = this.channel.scheduler;
@@ -174,6 +180,7 @@ export class IncomingQueue {
             stopped = true;
             break;
           }
+          if (handled % PUBLISH_BATCH === 0 && handled > 0) this.publishBatch(reader);
           if (!reader.tryRead()) break;
           handled++;
           const view = reader.packet;
@@ -190,6 +197,7 @@ export class IncomingQueue {
         }
         if (reader.commit()) this.endpoint?.signalPeer();
         if (delivered > 0) this.batchComplete(delivered, stopped);
+        sends.publishHeld();
         if (stopped || this.reader !== reader) break;
         if (reader.unmaskInterruptsIfEmpty()) break;
       }
@@ -198,7 +206,14 @@ export class IncomingQueue {
       this.channel.peerBrokeRing(error);
     } finally {
       this.draining = false;
+      sends.release();
     }
+  }
+
+  /** Mid-batch: frees the ring space read so far and publishes what was sent, so a long drain does not stall the peer. */
+  private publishBatch(reader: RingReader): void {
+    if (reader.commit()) this.endpoint?.signalPeer();
+    this.channel.sends.publishHeld();
   }
 
   /**

@@ -1,0 +1,176 @@
+/**
+ * `kmcl`: the KMCL data path across two worker threads, next to the raw ring
+ * engine measured the same way in the same run (trials interleaved):
+ * - send + complete throughput, 64 B requests with a window in flight:
+ *   VmbPacketSend → EvtVmbChannelProcessPacket → VmbChannelPacketComplete →
+ *   completion routine (interface table), `Channel.send` ↔ `for await` +
+ *   `packet.complete()` (idiomatic API), and the same exchange on the raw rings;
+ * - one-way (stream) throughput, 64 B, no completion requested: the raw
+ *   figure is the ring benchmark's own run (bench/ring/throughput-run.ts);
+ * - round-trip latency, one request at a time: the raw figure is the ring
+ *   benchmark's latency run (bench/ring/latency-run.ts).
+ * Target (issue 4): KMCL send + complete ≥ 0.67 × the raw ring's, 64 B.
+ */
+import { targetFor, type BenchResult } from './harness/bench-result.js';
+import { formatCount, formatDecimal } from './harness/number-format.js';
+import type { SubBenchmark } from './harness/sub-benchmark.js';
+import type { Table } from './harness/table.js';
+import { KMCL_BENCH_PLAN, type KmclBenchPlan } from './kmcl/kmcl-bench-plan.js';
+import { measureKmclLatency, measureKmclThroughput } from './kmcl/kmcl-run.js';
+import type { BenchApi } from './kmcl/kmcl-worker-data.js';
+import { measureLatency } from './ring/latency-run.js';
+import { RING_BENCH_PLAN, type RingBenchPlan } from './ring/ring-bench-plan.js';
+import { latencyFigures, medianTrial, throughputFigures } from './ring/ring-figures.js';
+import type { LatencyMeasurement, ThroughputMeasurement } from './ring/ring-measurement.js';
+import { measureThroughput } from './ring/throughput-run.js';
+
+/** The issue's goal: KMCL send + complete throughput as a fraction of the raw ring's, 64 B packets. */
+export const KMCL_THROUGHPUT_TARGET = 0.67;
+
+const APIS: readonly BenchApi[] = ['raw', 'kmcl', 'idiomatic'];
+const MODES = ['transactions', 'stream'] as const;
+type ThroughputMode = (typeof MODES)[number];
+
+const MODE_TITLES: Record<ThroughputMode, string> = {
+  transactions: 'send + complete',
+  stream: 'one-way stream',
+};
+
+/** The ring benchmark's plan reduced to this benchmark's payload, so its raw runs are the same work. */
+function ringPlanOf(plan: KmclBenchPlan): RingBenchPlan {
+  return {
+    ...RING_BENCH_PLAN,
+    dataBytes: plan.dataBytes,
+    payloadSizes: [plan.payloadBytes],
+    warmupMs: plan.warmupMs,
+    durationMs: plan.durationMs,
+    latencyRequestBytes: plan.payloadBytes,
+    latencyWarmup: plan.latencyWarmup,
+    latencySamples: plan.latencySamples,
+  };
+}
+
+function throughputRun(plan: KmclBenchPlan, api: BenchApi, mode: ThroughputMode): Promise<ThroughputMeasurement> {
+  if (api === 'raw' && mode === 'stream') return measureThroughput(ringPlanOf(plan), plan.payloadBytes);
+  return measureKmclThroughput(plan, api, mode);
+}
+
+function latencyRun(plan: KmclBenchPlan, api: BenchApi): Promise<LatencyMeasurement> {
+  return api === 'raw' ? measureLatency(ringPlanOf(plan)) : measureKmclLatency(plan, api);
+}
+
+type Series = Record<ThroughputMode, Record<BenchApi, ThroughputMeasurement[]>>;
+
+function rate(trials: readonly ThroughputMeasurement[], payloadBytes: number): number {
+  return throughputFigures(medianTrial({ payloadBytes, trials })).packetsPerSecond;
+}
+
+export const kmclSuite: SubBenchmark = {
+  name: 'kmcl',
+  description: 'KMCL send + complete (interface table, idiomatic API) vs the raw ring across threads: 64 B throughput, latency',
+  async run(context) {
+    const plan = KMCL_BENCH_PLAN;
+    context.progress.begin(plan.trials * MODES.length * APIS.length + APIS.length);
+    const series = Object.fromEntries(MODES.map((mode) => [mode, Object.fromEntries(APIS.map((api) => [api, []]))])) as unknown as Series;
+    for (let trial = 1; trial <= plan.trials; trial++) {
+      for (const mode of MODES) {
+        for (const api of APIS) {
+          series[mode][api].push(await throughputRun(plan, api, mode));
+          context.progress.step(`${api} ${MODE_TITLES[mode]}, trial ${trial}/${plan.trials}`);
+        }
+      }
+    }
+    const latency = new Map<BenchApi, LatencyMeasurement>();
+    for (const api of APIS) {
+      latency.set(api, await latencyRun(plan, api));
+      context.progress.step(`${api} latency`);
+    }
+
+    const results: BenchResult[] = [];
+    const throughputRows: string[][] = [];
+    const trialRows: string[][] = [];
+    for (const mode of MODES) {
+      const raw = rate(series[mode].raw, plan.payloadBytes);
+      for (const api of APIS) {
+        const trials = series[mode][api];
+        const value = rate(trials, plan.payloadBytes);
+        const name = `kmcl.${mode}.${plan.payloadBytes}B.${api}`;
+        results.push({ name, unit: 'packets/s', value });
+        let ratioCell = '-';
+        let targetCell = '-';
+        if (api !== 'raw') {
+          const ratio = raw > 0 ? value / raw : 0;
+          // The goal is set for send + complete through the interface table; the other ratios are context.
+          const target = api === 'kmcl' && mode === 'transactions' ? targetFor(ratio, KMCL_THROUGHPUT_TARGET) : undefined;
+          results.push(target === undefined ? { name: `${name}.ratio`, unit: `${api}/raw`, value: ratio } : { name: `${name}.ratio`, unit: `${api}/raw`, value: ratio, target });
+          ratioCell = formatDecimal(ratio, 2);
+          if (target !== undefined) targetCell = `≥ ${formatDecimal(target.atLeast, 2)} ${target.met ? '✔' : '✘'}`;
+        }
+        throughputRows.push([MODE_TITLES[mode], api, formatCount(value), ratioCell, targetCell]);
+        const median = medianTrial({ payloadBytes: plan.payloadBytes, trials });
+        const perThousand = (count: number): string => formatDecimal(median.packets > 0 ? (count * 1000) / median.packets : 0, 2);
+        trialRows.push([
+          MODE_TITLES[mode],
+          api,
+          trials.map((t) => formatDecimal(throughputFigures(t).packetsPerSecond / 1e6, 3)).join(' '),
+          perThousand(median.signalsToReader),
+          perThousand(median.signalsToWriter),
+          perThousand(median.readerSleeps),
+          perThousand(median.writerSleeps),
+        ]);
+      }
+    }
+    const latencyRows = APIS.map((api) => {
+      const summary = latencyFigures(latency.get(api)!);
+      for (const [label, value] of [['p50', summary.p50], ['p99', summary.p99], ['p999', summary.p999]] as const) {
+        results.push({ name: `kmcl.latency.${api}.${label}`, unit: 'us', value });
+      }
+      return [api, formatCount(summary.samples), formatDecimal(summary.p50, 1), formatDecimal(summary.p99, 1), formatDecimal(summary.p999, 1)];
+    });
+
+    const tables: Table[] = [
+      {
+        title: `kmcl: throughput across two threads, ${plan.payloadBytes} B, ${plan.dataBytes / 1024} KiB rings, window ${plan.window}, median of ${plan.trials}`,
+        columns: [
+          { header: 'run', align: 'left' },
+          { header: 'api', align: 'left' },
+          { header: 'packets/s', align: 'right' },
+          { header: 'vs raw', align: 'right' },
+          { header: 'target', align: 'left' },
+        ],
+        rows: throughputRows,
+      },
+      {
+        title: `kmcl: round-trip latency, ${plan.payloadBytes} B request, ${plan.completionBytes} B completion, one in flight`,
+        columns: [
+          { header: 'api', align: 'left' },
+          { header: 'samples', align: 'right' },
+          { header: 'p50 µs', align: 'right' },
+          { header: 'p99 µs', align: 'right' },
+          { header: 'p999 µs', align: 'right' },
+        ],
+        rows: latencyRows,
+      },
+      {
+        title: 'kmcl: trials (M packets/s) and the median trial\'s doorbells and sleeps per 1000 packets',
+        columns: [
+          { header: 'run', align: 'left' },
+          { header: 'api', align: 'left' },
+          { header: 'trials', align: 'left' },
+          { header: 'to receiver', align: 'right' },
+          { header: 'to sender', align: 'right' },
+          { header: 'receiver sleeps', align: 'right' },
+          { header: 'sender sleeps', align: 'right' },
+        ],
+        rows: trialRows,
+      },
+    ];
+    return {
+      results,
+      tables,
+      notes: [
+        'raw and kmcl workers sleep in Atomics.wait; the idiomatic API needs the event loop, so its workers wait with Atomics.waitAsync (as a guest in a worker does).',
+      ],
+    };
+  },
+};

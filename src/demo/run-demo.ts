@@ -1,0 +1,227 @@
+/**
+ * The demo, start to finish: a VM with one guest (in a worker, or with the
+ * host in one seeded thread), the host offering the four integration
+ * components and the example device, the guest binding its drivers; then a
+ * live phase (heartbeats, time sync samples, a KVP exchange both ways) and a
+ * shutdown the guest acknowledges before it unloads its bus. Everything it
+ * sees goes to `onEvent` as it happens (`demo-events.ts`); it resolves with
+ * the summary, or rejects with a DemoError that says which partition or
+ * device failed and how.
+ */
+import type { ChecksumReport } from '../../examples/checksum/guest-driver.js';
+import { IC_STATUS, icStatusName } from '../devices/index.js';
+import type { TraceEvent, TraceSink } from '../trace/index.js';
+import { createVm, type Vm, type VmGuestEvent, type VmMode, type VmStopReport } from '../vm/index.js';
+import { formatVersion, type VmbusVersion } from '../wire/messages/index.js';
+import { SIMULATED_GUEST_CLOCK_LAG_MS } from './demo-clocks.js';
+import { DemoError, describeError, onDevice } from './demo-error.js';
+import type { DemoEvent, DemoSummary } from './demo-events.js';
+import type { DemoGuestData, GuestFailure, GuestShutdown, GuestTimeSample } from './demo-guest.js';
+import { DEMO_CHANNEL_COUNT, DemoHost } from './demo-host.js';
+import { DemoRecorder } from './demo-recorder.js';
+import { exchangeKvp } from './kvp-exchange.js';
+import { runOnVirtualTime } from './virtual-time.js';
+
+export interface DemoOptions {
+  /** `{ kind: 'single-thread', seed }` for a reproducible run on a virtual clock, or `{ kind: 'workers' }`. */
+  readonly mode: VmMode;
+  /** How long the live phase runs (virtual time in single-thread mode). */
+  readonly durationMs: number;
+  /** Default 1000 (Hyper-V beats about every 2 s; the demo shows more of them). */
+  readonly heartbeatIntervalMs?: number;
+  /** Default 2000 (Hyper-V samples every 5 s). */
+  readonly timeSyncIntervalMs?: number;
+  /** The newest VMBus version the host accepts. */
+  readonly maxVersion?: VmbusVersion;
+  /** Every event, in order. */
+  readonly onEvent: (event: DemoEvent) => void;
+}
+
+/** How long the channels may take to become ready, on the VM's clock. */
+export const BOOT_TIMEOUT_MS = 20_000;
+/** How long a step of the live or shutdown phase may take beyond its own length. */
+export const STEP_TIMEOUT_MS = 10_000;
+const GUEST_NAME = 'demo-guest';
+const GUEST_MODULE = new URL('./demo-guest.js', import.meta.url);
+/** Bus trace events that mean a peer broke the protocol. */
+const PROTOCOL_FAULTS: ReadonlySet<string> = new Set(['message-dropped', 'message-rejected']);
+
+/** Runs the demo; see the file comment. */
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const recorder = new DemoRecorder(options.onEvent);
+  const singleThread = options.mode.kind === 'single-thread';
+  const host = new DemoHost({
+    recorder,
+    clock: singleThread ? { kind: 'simulated', lagMs: 0 } : { kind: 'machine' },
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+    timeSyncIntervalMs: options.timeSyncIntervalMs ?? 2000,
+  });
+  const guestData: DemoGuestData = { clock: singleThread ? { kind: 'simulated', lagMs: SIMULATED_GUEST_CLOCK_LAG_MS } : { kind: 'machine' } };
+  recorder.report({ event: 'demo-start', mode: options.mode.kind, seed: options.mode.kind === 'single-thread' ? options.mode.seed : null, durationMs: options.durationMs });
+  const guestEvents = (event: VmGuestEvent): void => guestEvent(event, host, recorder);
+
+  let vm: Vm;
+  try {
+    vm = await createVm({
+      guests: [{ name: GUEST_NAME, data: guestData }],
+      mode: options.mode,
+      host: host.module,
+      guest: GUEST_MODULE,
+      trace: busTrace(host, recorder),
+      onEvent: guestEvents,
+      ...(options.maxVersion !== undefined && { maxVersion: options.maxVersion }),
+    });
+  } catch (error) {
+    throw new DemoError('the VM did not boot', describeError(error));
+  }
+
+  try {
+    await phase(vm, 'boot', host.allChannelsReady, BOOT_TIMEOUT_MS, () => bootStalled(host));
+    recorder.report({ event: 'ready', channels: host.channels.length });
+
+    const exchange = onDevice('host', 'kvp', exchangeKvp(host.devices.kvp, recorder));
+    const liveMs = options.durationMs + STEP_TIMEOUT_MS;
+    await phase(vm, 'live', Promise.all([exchange, wait(vm, options.durationMs)]), liveMs, () => `the KVP exchange did not end within ${liveMs} ms`);
+
+    // A planned power-off, not forced: the guest answers first, then acts (unloads its drivers, says 'shutdown').
+    const message = 'kmcl demo: the live phase is over';
+    recorder.report({ event: 'shutdown-request', kind: 'power-off', reason: 'planned', message });
+    const answer = onDevice('host', 'shutdown', host.devices.shutdown.requestShutdown({ message }));
+    const status = await phase(vm, 'shutdown', answer, STEP_TIMEOUT_MS, () => `the guest did not answer the shutdown request within ${STEP_TIMEOUT_MS} ms`);
+    recorder.report({ event: 'shutdown-answer', status: icStatusName(status) });
+    if (status !== IC_STATUS.HV_S_OK) throw new DemoError('the shutdown phase failed', [`${GUEST_NAME}: shutdown: the guest refused to shut down (${icStatusName(status)})`]);
+    const acted = vm.waitForEvent('shutdown', GUEST_NAME);
+    await phase(vm, 'shutdown', acted, STEP_TIMEOUT_MS, () => `the guest accepted the shutdown but did not unload its drivers within ${STEP_TIMEOUT_MS} ms`);
+  } catch (error) {
+    await vm.stop().catch(() => undefined);
+    throw error;
+  }
+
+  let report: VmStopReport;
+  try {
+    report = await vm.stop();
+  } catch (error) {
+    throw new DemoError('the VM did not stop cleanly', describeError(error));
+  }
+  const guest = report.guests[0]!;
+  recorder.report({
+    event: 'guest-stopped',
+    exit: guest.exit,
+    openChannels: guest.bus?.openChannels ?? 0,
+    busPages: guest.bus?.pages ?? 0,
+    pagesAllocated: guest.pagesAllocated,
+  });
+  const hostSide = report.host[0]!;
+  recorder.report({ event: 'host-closed', connection: hostSide.connection, offers: hostSide.resources.offers, channels: hostSide.resources.channels, gpadls: hostSide.table.gpadls });
+  checkReleased(report, recorder);
+
+  const { counts } = recorder;
+  const summary: DemoSummary = {
+    channels: host.channels.length,
+    ...host.meter.traffic,
+    heartbeats: counts.heartbeats,
+    timeSamples: counts.timeSamples,
+    kvpTransactions: counts.kvpTransactions,
+    errors: counts.failures.length,
+    guestExit: guest.exit,
+  };
+  recorder.report({ event: 'summary', ...summary });
+  return summary;
+}
+
+/**
+ * Waits for one step of a phase while the VM runs, for at most `ms` on the
+ * VM's clock; a failure, a guest's fault or the deadline becomes a DemoError
+ * naming the phase.
+ */
+async function phase<T>(vm: Vm, name: string, work: Promise<T>, ms: number, stalled: () => string): Promise<T> {
+  const scheduler = vm.simulation?.scheduler;
+  try {
+    if (scheduler === undefined) return await vm.run(withDeadline(work, ms, stalled));
+    return await runOnVirtualTime(scheduler, work, { at: scheduler.now() + ms * 10_000, stalled });
+  } catch (error) {
+    throw new DemoError(`the ${name} phase failed`, describeError(error));
+  }
+}
+
+/** Resolves after `ms` on the VM's clock (virtual in single-thread mode). */
+function wait(vm: Vm, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (vm.simulation === null) setTimeout(resolve, ms);
+    else vm.simulation.scheduler.schedule(resolve, ms * 10_000);
+  });
+}
+
+/** `work`, or a rejection with `stalled()`'s message once `ms` passed (real time). */
+function withDeadline<T>(work: Promise<T>, ms: number, stalled: () => string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(stalled())), ms);
+    work.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
+function bootStalled(host: DemoHost): string {
+  const ready = host.channels.map((channel) => channel.name).join(', ') || 'none';
+  return `only ${host.channels.length} of ${DEMO_CHANNEL_COUNT} channels were ready after ${BOOT_TIMEOUT_MS} ms (ready: ${ready})`;
+}
+
+/** What a guest module said, as the demo reports it. */
+function guestEvent(event: VmGuestEvent, host: DemoHost, recorder: DemoRecorder): void {
+  switch (event.kind) {
+    case 'time-sample': {
+      const sample = event.detail as GuestTimeSample;
+      recorder.report({ event: 'time-sync', kind: sample.kind, hostTime: sample.hostTime, offsetMs: sample.offset / 10_000, clockSet: sample.clockSet });
+      return;
+    }
+    case 'shutdown': {
+      const request = event.detail as GuestShutdown;
+      recorder.report({ event: 'guest-shutdown', kind: request.kind, message: request.message });
+      return;
+    }
+    case 'failure': {
+      const failure = event.detail as GuestFailure;
+      host.failed({ partition: event.guest, device: failure.device, status: failure.code, message: failure.message });
+      return;
+    }
+    case 'checksum-done':
+      host.exampleDone(event.detail as ChecksumReport);
+      return;
+  }
+}
+
+/** From the buses' trace: the guest's connection, and protocol faults (messages dropped or rejected) as failures. */
+function busTrace(host: DemoHost, recorder: DemoRecorder): TraceSink {
+  return {
+    emit: (event: TraceEvent) => {
+      const guest = event.detail?.['vmGuest'];
+      const onHost = event.source === 'host-bus' || event.source === 'server';
+      if (event.kind === 'connected' && event.source === 'host-bus') {
+        const version = event.detail?.['version'];
+        recorder.report({ event: 'vmbus-connected', guest: String(guest), version: typeof version === 'number' ? formatVersion(version) : String(version) });
+      } else if (PROTOCOL_FAULTS.has(event.kind)) {
+        host.failed({ partition: onHost || typeof guest !== 'string' ? 'host' : guest, device: 'vmbus', status: event.kind, message: event.reason ?? event.kind });
+      }
+    },
+  };
+}
+
+/** A partition that still holds something after the stop is a failure of the run. */
+function checkReleased(report: VmStopReport, recorder: DemoRecorder): void {
+  for (const guest of report.guests) {
+    const held = [
+      guest.bus !== null && guest.bus.openChannels > 0 ? `${guest.bus.openChannels} open channels` : '',
+      guest.bus !== null && guest.bus.pages > 0 ? `${guest.bus.pages} bus pages` : '',
+      guest.pagesAllocated !== null && guest.pagesAllocated > 0 ? `${guest.pagesAllocated} allocated pages` : '',
+      ...guest.invariants,
+    ].filter((text) => text !== '');
+    if (held.length > 0) recorder.fail({ partition: guest.name, device: 'vmbus', status: null, message: `still held after unload: ${held.join(', ')}` });
+  }
+  for (const side of report.host) {
+    const held = [
+      side.table.gpadls > 0 ? `${side.table.gpadls} GPADLs` : '',
+      side.resources.channels > 0 ? `${side.resources.channels} channels` : '',
+      ...side.invariants,
+    ].filter((text) => text !== '');
+    if (held.length > 0) recorder.fail({ partition: 'host', device: 'vmbus', status: null, message: `still held for ${side.guest} after close: ${held.join(', ')}` });
+  }
+}

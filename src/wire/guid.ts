@@ -5,7 +5,7 @@
  */
 import { WireError, wireError } from './wire-error.js';
 
-/** A GUID as `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lowercase. */
+/** A GUID as lowercase hex digits in groups of 8-4-4-4-12, e.g. `57164f39-9115-4e78-ab55-382f3bd5422d`. */
 export type Guid = string;
 
 export const GUID_SIZE = 16;

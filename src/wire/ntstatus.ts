@@ -61,7 +61,7 @@ const NAMES = new Map<number, NtStatusName>(
   (Object.entries(NTSTATUS) as [NtStatusName, number][]).map(([name, value]) => [value, name]),
 );
 
-/** The name of a known status, or `0xXXXXXXXX` for any other value. */
+/** The name of a known status, or `0x` and eight upper-case hex digits for any other value. */
 export function ntStatusName(status: NtStatus): string {
   const u = status >>> 0;
   return NAMES.get(u) ?? `0x${u.toString(16).toUpperCase().padStart(8, '0')}`;

@@ -460,12 +460,19 @@ export class HostBus {
     return promise;
   }
 
-  /** Rescinded offers the server has forgotten (the guest released them): their rescind is done. */
+  /**
+   * Rescinds the guest is done with: the server forgot the offer, or, when the
+   * device offered the same key again meanwhile (the server keeps the offer id
+   * for the new offer), the guest released the old channel and the new offer
+   * went out.
+   */
   #settleRescinds(): void {
     for (const record of this.#rescinding) {
-      if (this.#server.offerStatus(record.offerId) !== undefined) continue;
+      const state = this.#server.offerStatus(record.offerId)?.state;
+      const replaced = this.#offers.get(record.offerId) !== record;
+      if (state !== undefined && !(replaced && state !== 'revoked' && state !== 'reoffered')) continue;
       this.#rescinding.delete(record);
-      this.#offers.delete(record.offerId);
+      if (!replaced) this.#offers.delete(record.offerId);
       record.rescinded?.resolve();
     }
   }

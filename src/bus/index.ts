@@ -30,5 +30,13 @@ export {
   type HostSavedChannel,
 } from './host-saved-state.js';
 export { EVENT_LOOP_RETRY, MAX_POST_WAIT, type RetryScheduler } from './message-poster.js';
-export type { ChannelType, OfferKey, SavedChannel, SavedStateErrorCode } from './server/index.js';
-export { SavedStateError } from './server/index.js';
+export type { ChannelType, OfferKey, SavedChannel, SavedStateErrorCode, SavedStateFormat } from './server/index.js';
+export {
+  SAVED_STATE_HEADER_SIZE,
+  SavedStateError,
+  SavedStateReader,
+  SavedStateWriter,
+  crc32,
+  openSavedState,
+  sealSavedState,
+} from './server/index.js';

@@ -6,10 +6,12 @@
  * `src/demo/`; this file turns options into a run and events into output.
  */
 import { Command, Option } from 'commander';
-import { DEMO_CHANNEL_COUNT, DemoError, runDemo, type DemoEvent, type DemoSummary } from '../demo/index.js';
-import { CliError } from './cli-error.js';
+import { DEMO_CHANNEL_COUNT, DemoError, describeDemoFailure, runDemo, type DemoEvent, type DemoFailure, type DemoSummary } from '../demo/index.js';
+import { VMBUS_VERSIONS, formatVersion, isKnownVersion, parseVersion, type VmbusVersion } from '../wire/messages/index.js';
+import { WireError } from '../wire/wire-error.js';
+import { CliError, fail } from './cli-error.js';
 import { DemoProgress } from './demo-progress.js';
-import { DemoTextView, failureLine, summaryLine } from './demo-text.js';
+import { DemoTextView, summaryLine } from './demo-text.js';
 
 interface DemoCommandOptions {
   readonly singleThread?: boolean;
@@ -17,6 +19,8 @@ interface DemoCommandOptions {
   readonly duration: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
+  readonly memory?: string;
+  readonly vmbusVersion?: string;
 }
 
 /** The longest live phase the command runs, in seconds. */
@@ -40,6 +44,19 @@ function seedOf(options: DemoCommandOptions): number {
   return seed;
 }
 
+function memoryPages(text: string): number {
+  const pages = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(pages) || pages < 1) throw new CliError(`--memory must be a number of 4 KiB pages, not "${text}"`);
+  return pages;
+}
+
+function vmbusVersion(text: string): VmbusVersion {
+  const version = parseVersion(text);
+  if (version instanceof WireError) fail(version, '--vmbus-version');
+  if (!isKnownVersion(version)) throw new CliError(`--vmbus-version: ${text} is not a VMBus version (known: ${VMBUS_VERSIONS.map(formatVersion).join(', ')})`);
+  return version;
+}
+
 /** How the events reach stdout: JSON lines, the text view, or only the summary. */
 function eventPrinter(options: DemoCommandOptions, print: (line: string) => void): (event: DemoEvent) => void {
   if (options.json === true) {
@@ -50,12 +67,16 @@ function eventPrinter(options: DemoCommandOptions, print: (line: string) => void
   if (options.quiet === true) {
     return (event) => {
       if (event.event === 'summary') print(summaryLine(event));
-      // Quiet still tells what went wrong, on stderr.
-      else if (event.event === 'error') process.stderr.write(`kmcl demo: ${failureLine(event)}\n`);
     };
   }
   const view = new DemoTextView();
   return (event) => view.render(event).forEach(print);
+}
+
+/** The exit status's reason when a run ended with errors: listed unless the output showed them. */
+function endedWithErrors(failures: readonly DemoFailure[], listed: boolean): CliError {
+  const head = `demo ended with errors = ${failures.length}`;
+  return new CliError(listed ? `${head} (shown above)` : [head, ...failures.map((failure) => `  ${describeDemoFailure(failure)}`)].join('\n'));
 }
 
 export function demoCommand(print: (text: string) => void): Command {
@@ -66,6 +87,8 @@ export function demoCommand(print: (text: string) => void): Command {
     .addOption(new Option('--duration <seconds>', 'how long the live phase runs (virtual seconds with --single-thread)').default('5'))
     .addOption(new Option('--json', 'one JSON object per event on stdout, no table'))
     .addOption(new Option('--quiet', 'print only the summary'))
+    .addOption(new Option('--memory <pages>', 'guest memory in 4 KiB pages (default 1024)'))
+    .addOption(new Option('--vmbus-version <version>', 'the newest VMBus version the host speaks, as an older host would (e.g. 4.0 or Win10; default 6.0)'))
     .addHelpText(
       'after',
       `
@@ -74,6 +97,7 @@ Examples:
   $ kmcl demo --duration 2                       # a shorter live phase
   $ kmcl demo --single-thread --seed 7 --json    # a reproducible event stream
   $ kmcl demo --quiet                            # just the summary line
+  $ kmcl demo --vmbus-version 2.4                # a Windows Server 2012 host
 
 Exit status 0 when the run ends with errors = 0, else 1 with what failed (which
 partition and device, and the NTSTATUS or IC status name).`,
@@ -81,6 +105,8 @@ partition and device, and the NTSTATUS or IC status name).`,
     .action(async (options: DemoCommandOptions) => {
       const ms = durationMs(options.duration);
       const seed = seedOf(options);
+      const pages = options.memory === undefined ? undefined : memoryPages(options.memory);
+      const maxVersion = options.vmbusVersion === undefined ? undefined : vmbusVersion(options.vmbusVersion);
       const singleThread = options.singleThread === true;
       const progress = new DemoProgress({
         stream: process.stderr,
@@ -89,13 +115,17 @@ partition and device, and the NTSTATUS or IC status name).`,
         liveSeconds: !singleThread && (options.quiet === true || options.json === true) ? ms / 1000 : null,
       });
       const printEvent = eventPrinter(options, (line) => progress.print(line));
+      const failures: DemoFailure[] = [];
       let summary: DemoSummary;
       progress.begin(DEMO_CHANNEL_COUNT);
       try {
         summary = await runDemo({
           mode: singleThread ? { kind: 'single-thread', seed } : { kind: 'workers' },
           durationMs: ms,
+          ...(pages !== undefined && { guestMemoryPages: pages }),
+          ...(maxVersion !== undefined && { maxVersion }),
           onEvent: (event) => {
+            if (event.event === 'error') failures.push(event);
             progress.follow(event);
             printEvent(event);
           },
@@ -106,6 +136,6 @@ partition and device, and the NTSTATUS or IC status name).`,
       } finally {
         progress.end();
       }
-      if (summary.errors > 0) throw new CliError(`demo ended with ${summary.errors} errors (errors = ${summary.errors})`);
+      if (summary.errors > 0) throw endedWithErrors(failures, options.quiet !== true);
     });
 }

@@ -1,8 +1,9 @@
 /**
  * Progress bars on stderr for the demo's slow steps (booting, shutting down,
  * and the live phase when nothing else is printed), shown only when stderr is
- * a terminal. While a bar is up, stdout lines are held and written once it is
- * gone, so bar and output never tangle on one screen.
+ * a terminal and the step is still running after SHOW_AFTER_MS, so a quick
+ * step does not flash one. While a bar is up, stdout lines are held and
+ * written once it is gone, so bar and output never tangle on one screen.
  */
 import { Presets, SingleBar } from 'cli-progress';
 import type { DemoEvent } from '../demo/index.js';
@@ -25,9 +26,15 @@ const SHUTDOWN_STEPS: Readonly<Partial<Record<DemoEvent['event'], number>>> = {
   'host-closed': 4,
 };
 
+/** A step that ends sooner shows no bar. */
+const SHOW_AFTER_MS = 300;
+
 export class DemoProgress {
   #bar: SingleBar | null = null;
+  /** Shows the step's bar, unless the step ends first. */
+  #showing: NodeJS.Timeout | undefined;
   #ticker: NodeJS.Timeout | undefined;
+  #value = 0;
   #channels = 0;
   readonly #held: string[] = [];
 
@@ -40,13 +47,13 @@ export class DemoProgress {
 
   /** Moves the bars along with the demo's events. */
   follow(event: DemoEvent): void {
-    if (event.event === 'channel') this.#bar?.update(++this.#channels);
+    if (event.event === 'channel') this.#update(++this.#channels);
     else if (event.event === 'ready') this.#live();
     else if (event.event === 'shutdown-request') this.#show('shutting down', 4, 'steps');
     else if (event.event === 'summary') this.end();
     else {
       const step = SHUTDOWN_STEPS[event.event];
-      if (step !== undefined) this.#bar?.update(step);
+      if (step !== undefined) this.#update(step);
     }
   }
 
@@ -58,7 +65,9 @@ export class DemoProgress {
 
   /** Takes any bar down and writes what was held. Safe to call more than once. */
   end(): void {
+    clearTimeout(this.#showing);
     clearInterval(this.#ticker);
+    this.#showing = undefined;
     this.#ticker = undefined;
     this.#bar?.stop();
     this.#bar = null;
@@ -70,17 +79,25 @@ export class DemoProgress {
     if (seconds === null) return this.end();
     this.#show('live phase', seconds, 's');
     const started = Date.now();
-    this.#ticker = setInterval(() => this.#bar?.update(Math.min(seconds, Math.floor((Date.now() - started) / 1000))), 250);
+    this.#ticker = setInterval(() => this.#update(Math.min(seconds, Math.floor((Date.now() - started) / 1000))), 250);
+  }
+
+  #update(value: number): void {
+    this.#value = value;
+    this.#bar?.update(value);
   }
 
   #show(label: string, total: number, unit: string): void {
     this.end();
+    this.#value = 0;
     if (this.options.stream.isTTY !== true) return;
-    const bar = new SingleBar(
-      { format: `${label} [{bar}] {value}/{total} ${unit}`, stream: this.options.stream, clearOnComplete: true, barsize: 30 },
-      Presets.shades_classic,
-    );
-    bar.start(total, 0);
-    this.#bar = bar;
+    this.#showing = setTimeout(() => {
+      const bar = new SingleBar(
+        { format: `${label} [{bar}] {value}/{total} ${unit}`, stream: this.options.stream, clearOnComplete: true, barsize: 30 },
+        Presets.shades_classic,
+      );
+      bar.start(total, this.#value);
+      this.#bar = bar;
+    }, SHOW_AFTER_MS);
   }
 }

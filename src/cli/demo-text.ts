@@ -5,7 +5,7 @@
  * channels are still coming up (a first heartbeat, the first time sync) are
  * held and shown under the table.
  */
-import type { DemoChannel, DemoEvent, DemoFailure, DemoSummary } from '../demo/index.js';
+import { describeDemoFailure, type DemoChannel, type DemoEvent, type DemoSummary } from '../demo/index.js';
 import { channelTable } from './demo-table.js';
 
 export class DemoTextView {
@@ -45,18 +45,22 @@ export class DemoTextView {
 
 /** The last line: what flowed and how many errors (0 for a clean run). */
 export function summaryLine(summary: DemoSummary): string {
-  return (
-    `summary: ${summary.channels} channels, ${summary.packets} packets, ${summary.bytes} bytes, ${summary.completions} completions, ` +
-    `${summary.heartbeats} heartbeats, ${summary.timeSamples} time samples, ${summary.kvpTransactions} KVP transactions; ` +
-    `guest exit ${summary.guestExit}; errors = ${summary.errors}`
-  );
+  const counts = [
+    count(summary.channels, 'channel'),
+    count(summary.packets, 'packet'),
+    count(summary.bytes, 'byte'),
+    count(summary.completions, 'completion'),
+    count(summary.heartbeats, 'heartbeat'),
+    count(summary.timeSamples, 'time sample'),
+    count(summary.kvpTransactions, 'KVP transaction'),
+  ];
+  return `summary: ${counts.join(', ')}; guest exit ${summary.guestExit}; errors = ${summary.errors}`;
 }
 
-/** A failure as one line: who, which device, what, and the status name. */
-export function failureLine(failure: DemoFailure): string {
-  const who = failure.partition === 'host' ? 'host' : `guest "${failure.partition}"`;
-  return `${who}, ${failure.device}: ${failure.message}${failure.status === null ? '' : ` (${failure.status})`}`;
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
+
 
 function at(t: number, tag: string, text: string): string {
   return `${(t / 1000).toFixed(3).padStart(8)}s  ${tag.padEnd(9)}  ${text}`;
@@ -106,7 +110,7 @@ function liveLine(event: DemoEvent): string | null {
     case 'host-closed':
       return at(event.t, 'shutdown', `host bus ${event.connection}: ${event.offers} offers, ${event.channels} channels, ${event.gpadls} GPADLs left`);
     case 'error':
-      return at(event.t, 'ERROR', failureLine(event));
+      return at(event.t, 'ERROR', describeDemoFailure(event));
     default:
       return null;
   }

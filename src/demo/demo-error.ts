@@ -7,6 +7,7 @@
 import { IcTransactionError, icStatusName } from '../devices/index.js';
 import { VmError, describeFailure } from '../vm/index.js';
 import { WireError } from '../wire/wire-error.js';
+import type { DemoFailure } from './demo-events.js';
 
 export class DemoError extends Error {
   override readonly name = 'DemoError';
@@ -43,4 +44,10 @@ export async function onDevice<T>(partition: string, device: string, work: Promi
   } catch (error) {
     throw new DemoError(`${partition}: ${device}`, describeError(error).map((line) => `${partition}: ${device}: ${line}`));
   }
+}
+
+/** A failure as one line: who, which device, what, and the status name. */
+export function describeDemoFailure(failure: DemoFailure): string {
+  const who = failure.partition === 'host' ? 'host' : `guest "${failure.partition}"`;
+  return `${who}, ${failure.device}: ${failure.message}${failure.status === null ? '' : ` (${failure.status})`}`;
 }

@@ -39,10 +39,11 @@ export interface GuestShutdown {
   readonly message: string;
 }
 
-/** A message a guest driver answered with a failure status, refused, or could not answer. */
+/** A driver that failed, or a message it answered with a failure status, refused, or could not answer. */
 export interface GuestFailure {
   readonly device: string;
-  readonly code: string;
+  /** The WireError code of a bad message, or null. */
+  readonly code: string | null;
   readonly message: string;
 }
 
@@ -79,7 +80,7 @@ export default function demoGuest(context: GuestContext): Teardown {
   ];
   // The example driver talks to its device as it starts; the VM's boot does not wait for it ('checksum-done' tells).
   const example = checksumDriver(context).catch((error: unknown) => {
-    context.emit('failure', { device: 'checksum', code: 'start', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) } satisfies GuestFailure);
+    context.emit('failure', { device: 'checksum', code: null, message: error instanceof Error ? error.message : String(error) } satisfies GuestFailure);
     return null;
   });
 
@@ -92,7 +93,7 @@ export default function demoGuest(context: GuestContext): Teardown {
         await driver.stop();
         // Failed and refused answers were reported as they happened; an answer never sent was not.
         const { unsent } = driver.counters;
-        if (unsent > 0) context.emit('failure', { device: driver.name, code: 'unsent', message: `${unsent} answers could not be sent` } satisfies GuestFailure);
+        if (unsent > 0) context.emit('failure', { device: driver.name, code: null, message: `${unsent} answers could not be sent` } satisfies GuestFailure);
       }
     })());
   const powerOff = async (request: ShutdownRequest): Promise<void> => {

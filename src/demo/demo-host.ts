@@ -27,6 +27,7 @@ import { KmclHostDeviceObject } from '../kmcl/server/index.js';
 import type { HostContext, HostModule, Teardown } from '../vm/index.js';
 import type { WireError } from '../wire/wire-error.js';
 import { demoWallClock, type DemoClockSource } from './demo-clocks.js';
+import { describeDemoFailure } from './demo-error.js';
 import type { DemoChannel, DemoFailure } from './demo-events.js';
 import type { DemoRecorder } from './demo-recorder.js';
 import { TrafficMeter } from './traffic-meter.js';
@@ -93,7 +94,21 @@ export class DemoHost {
    */
   failed(failure: DemoFailure): void {
     this.options.recorder.fail(failure);
-    this.#channelsFailed(new Error(`${failure.partition}: ${failure.device}: ${failure.message}${failure.status === null ? '' : ` (${failure.status})`}`));
+    this.#channelsFailed(new Error(describeDemoFailure(failure)));
+  }
+
+  /**
+   * Stops the host's own timers (heartbeats, time samples) now, rescinding
+   * those two devices: after a failure the guest may never close their
+   * channels, and the VM's stop must find nothing ticking.
+   */
+  stopTicking(): void {
+    const devices = this.#devices;
+    if (devices === null) return;
+    const report = (service: IcServiceName) => (error: unknown) =>
+      this.options.recorder.fail({ partition: 'host', device: service, status: null, message: `stopping: ${String(error)}` });
+    devices.heartbeat.stop().catch(report('heartbeat'));
+    devices.timeSync.stop().catch(report('timeSync'));
   }
 
   /** The example device's report from the guest ('checksum-done'): its channel is ready. */

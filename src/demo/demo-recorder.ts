@@ -25,6 +25,7 @@ export class DemoRecorder {
   readonly counts: DemoCounts = { heartbeats: 0, timeSamples: 0, kvpTransactions: 0, failures: [] };
   #clock: KmclScheduler | null = null;
   #start = 0;
+  #closed = false;
 
   constructor(private readonly sink: (event: DemoEvent) => void) {}
 
@@ -42,6 +43,7 @@ export class DemoRecorder {
   }
 
   report(report: DemoReport): void {
+    if (this.#closed) return;
     if (report.event === 'heartbeat') this.counts.heartbeats++;
     else if (report.event === 'time-sync') this.counts.timeSamples++;
     else if (KVP_EVENTS.has(report.event)) this.counts.kvpTransactions++;
@@ -49,6 +51,14 @@ export class DemoRecorder {
     // The event name first, then its time, then its own fields: the order the JSON lines show.
     const { event, ...fields } = report;
     this.sink({ event, t: this.t, ...fields } as DemoEvent);
+  }
+
+  /**
+   * Reports nothing more: the run failed, and what a forced teardown stirs up
+   * (a close crossing a rescind) would only bury the failure.
+   */
+  close(): void {
+    this.#closed = true;
   }
 
   /** Reports a failure (an 'error' event). */

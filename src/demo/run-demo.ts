@@ -31,8 +31,10 @@ export interface DemoOptions {
   readonly heartbeatIntervalMs?: number;
   /** Default 2000 (Hyper-V samples every 5 s). */
   readonly timeSyncIntervalMs?: number;
-  /** The newest VMBus version the host accepts. */
+  /** The newest VMBus version the host accepts (the guest falls back to it). */
   readonly maxVersion?: VmbusVersion;
+  /** Guest memory in 4 KiB pages (default: createVm's). */
+  readonly guestMemoryPages?: number;
   /** Every event, in order. */
   readonly onEvent: (event: DemoEvent) => void;
 }
@@ -43,8 +45,12 @@ export const BOOT_TIMEOUT_MS = 20_000;
 export const STEP_TIMEOUT_MS = 10_000;
 const GUEST_NAME = 'demo-guest';
 const GUEST_MODULE = new URL('./demo-guest.js', import.meta.url);
-/** Bus trace events that mean a peer broke the protocol. */
-const PROTOCOL_FAULTS: ReadonlySet<string> = new Set(['message-dropped', 'message-rejected']);
+/**
+ * The bus trace event that means a peer broke the protocol: a message with no
+ * effect and no answer. ('message-rejected' is a refusal the peer is told of,
+ * such as a VMBus version the host does not speak: part of the protocol.)
+ */
+const PROTOCOL_FAULT = 'message-dropped';
 
 /** Runs the demo; see the file comment. */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
@@ -63,7 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   let vm: Vm;
   try {
     vm = await createVm({
-      guests: [{ name: GUEST_NAME, data: guestData }],
+      guests: [{ name: GUEST_NAME, data: guestData, ...(options.guestMemoryPages !== undefined && { memoryPages: options.guestMemoryPages }) }],
       mode: options.mode,
       host: host.module,
       guest: GUEST_MODULE,
@@ -76,23 +82,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   }
 
   try {
-    await phase(vm, 'boot', host.allChannelsReady, BOOT_TIMEOUT_MS, () => bootStalled(host));
+    await phase(vm, 'boot', host.allChannelsReady, BOOT_TIMEOUT_MS, () => channelsAwaited(host));
     recorder.report({ event: 'ready', channels: host.channels.length });
 
     const exchange = onDevice('host', 'kvp', exchangeKvp(host.devices.kvp, recorder));
     const liveMs = options.durationMs + STEP_TIMEOUT_MS;
-    await phase(vm, 'live', Promise.all([exchange, wait(vm, options.durationMs)]), liveMs, () => `the KVP exchange did not end within ${liveMs} ms`);
+    await phase(vm, 'live', Promise.all([exchange, wait(vm, options.durationMs)]), liveMs, () => 'the KVP exchange to end');
 
     // A planned power-off, not forced: the guest answers first, then acts (unloads its drivers, says 'shutdown').
     const message = 'kmcl demo: the live phase is over';
     recorder.report({ event: 'shutdown-request', kind: 'power-off', reason: 'planned', message });
     const answer = onDevice('host', 'shutdown', host.devices.shutdown.requestShutdown({ message }));
-    const status = await phase(vm, 'shutdown', answer, STEP_TIMEOUT_MS, () => `the guest did not answer the shutdown request within ${STEP_TIMEOUT_MS} ms`);
+    const status = await phase(vm, 'shutdown', answer, STEP_TIMEOUT_MS, () => "the guest's answer to the shutdown request");
     recorder.report({ event: 'shutdown-answer', status: icStatusName(status) });
     if (status !== IC_STATUS.HV_S_OK) throw new DemoError('the shutdown phase failed', [`${GUEST_NAME}: shutdown: the guest refused to shut down (${icStatusName(status)})`]);
     const acted = vm.waitForEvent('shutdown', GUEST_NAME);
-    await phase(vm, 'shutdown', acted, STEP_TIMEOUT_MS, () => `the guest accepted the shutdown but did not unload its drivers within ${STEP_TIMEOUT_MS} ms`);
+    await phase(vm, 'shutdown', acted, STEP_TIMEOUT_MS, () => 'the guest to unload its drivers after it accepted the shutdown');
   } catch (error) {
+    recorder.close();
+    // Nothing may keep ticking while the VM stops (a single-thread stop runs until idle).
+    host.stopTicking();
     await vm.stop().catch(() => undefined);
     throw error;
   }
@@ -134,11 +143,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
  * VM's clock; a failure, a guest's fault or the deadline becomes a DemoError
  * naming the phase.
  */
-async function phase<T>(vm: Vm, name: string, work: Promise<T>, ms: number, stalled: () => string): Promise<T> {
+async function phase<T>(vm: Vm, name: string, work: Promise<T>, ms: number, waitingFor: () => string): Promise<T> {
   const scheduler = vm.simulation?.scheduler;
   try {
-    if (scheduler === undefined) return await vm.run(withDeadline(work, ms, stalled));
-    return await runOnVirtualTime(scheduler, work, { at: scheduler.now() + ms * 10_000, stalled });
+    if (scheduler === undefined) return await vm.run(withDeadline(work, ms, waitingFor));
+    return await runOnVirtualTime(scheduler, work, { ms, waitingFor });
   } catch (error) {
     throw new DemoError(`the ${name} phase failed`, describeError(error));
   }
@@ -152,17 +161,17 @@ function wait(vm: Vm, ms: number): Promise<void> {
   });
 }
 
-/** `work`, or a rejection with `stalled()`'s message once `ms` passed (real time). */
-function withDeadline<T>(work: Promise<T>, ms: number, stalled: () => string): Promise<T> {
+/** `work`, or a rejection saying what it was once `ms` passed (real time). */
+function withDeadline<T>(work: Promise<T>, ms: number, waitingFor: () => string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(stalled())), ms);
+    const timer = setTimeout(() => reject(new Error(`gave up after ${ms} ms waiting for ${waitingFor()}`)), ms);
     work.then(resolve, reject).finally(() => clearTimeout(timer));
   });
 }
 
-function bootStalled(host: DemoHost): string {
+function channelsAwaited(host: DemoHost): string {
   const ready = host.channels.map((channel) => channel.name).join(', ') || 'none';
-  return `only ${host.channels.length} of ${DEMO_CHANNEL_COUNT} channels were ready after ${BOOT_TIMEOUT_MS} ms (ready: ${ready})`;
+  return `all ${DEMO_CHANNEL_COUNT} channels to become ready (ready: ${ready})`;
 }
 
 /** What a guest module said, as the demo reports it. */
@@ -189,7 +198,7 @@ function guestEvent(event: VmGuestEvent, host: DemoHost, recorder: DemoRecorder)
   }
 }
 
-/** From the buses' trace: the guest's connection, and protocol faults (messages dropped or rejected) as failures. */
+/** From the buses' trace: the guest's connection, and protocol faults (messages dropped) as failures. */
 function busTrace(host: DemoHost, recorder: DemoRecorder): TraceSink {
   return {
     emit: (event: TraceEvent) => {
@@ -198,7 +207,7 @@ function busTrace(host: DemoHost, recorder: DemoRecorder): TraceSink {
       if (event.kind === 'connected' && event.source === 'host-bus') {
         const version = event.detail?.['version'];
         recorder.report({ event: 'vmbus-connected', guest: String(guest), version: typeof version === 'number' ? formatVersion(version) : String(version) });
-      } else if (PROTOCOL_FAULTS.has(event.kind)) {
+      } else if (event.kind === PROTOCOL_FAULT) {
         host.failed({ partition: onHost || typeof guest !== 'string' ? 'host' : guest, device: 'vmbus', status: event.kind, message: event.reason ?? event.kind });
       }
     },

@@ -8,20 +8,13 @@
  *
  * It only observes: the rings, signals and channel lifetimes are the bus's.
  */
-import type {
-  ChannelEndpoint,
-  HostBus,
-  HostChannelHandlers,
-  HostOffer,
-  HostOfferOptions,
-  HostOpenRequest,
-  HostRestoreRequest,
-} from '../bus/index.js';
+import type { ChannelEndpoint, HostChannelHandlers, HostOffer, HostOfferOptions, HostOpenRequest, HostRestoreRequest } from '../bus/index.js';
 import type { HostBusPort } from '../kmcl/server/index.js';
 import { RingReader, RingWriter, type RingMemory } from '../ring/index.js';
 import type { Guid } from '../wire/guid.js';
 import { PACKET_DESCRIPTOR_SIZE, PACKET_TRAILER_SIZE } from '../wire/packet-descriptor.js';
 import { PACKET_TYPE } from '../wire/packet-types.js';
+import { RING_CONTROL_PAGE_SIZE } from '../wire/ring-control.js';
 
 /** Traffic in both directions over every metered channel. */
 export interface Traffic {
@@ -42,9 +35,6 @@ export interface MeteredChannel {
   readonly guestToHostRingBytes: number;
   readonly hostToGuestRingBytes: number;
 }
-
-/** A ring's control page precedes its data (linux-vmbus.md §A.1: one 4 KiB page). */
-const RING_CONTROL_PAGE_SIZE = 4096;
 
 class MeteredRingReader extends RingReader {
   constructor(
@@ -87,8 +77,8 @@ export class TrafficMeter {
   /** Every channel opened so far, in the order the guest opened them. */
   readonly channels: MeteredChannel[] = [];
 
-  /** The host bus as a KMCL host device object uses it, with every offer made through it metered. */
-  port(bus: HostBus): HostBusPort {
+  /** The host bus (a `HostBus`) as a KMCL host device object uses it, with every offer made through it metered. */
+  port(bus: HostBusPort): HostBusPort {
     return {
       offerChannel: (offer, handlers) => this.offer(bus, offer, handlers),
       mapGpadl: (channelId, gpadlId, options) => bus.mapGpadl(channelId, gpadlId, options),
@@ -96,8 +86,8 @@ export class TrafficMeter {
     };
   }
 
-  /** Offers a channel on `bus` with `handlers` seeing a metered endpoint. */
-  offer(bus: HostBus, offer: HostOfferOptions, handlers: HostChannelHandlers): HostOffer {
+  /** Offers a channel on `bus` (a `HostBus`) with `handlers` seeing a metered endpoint. */
+  offer(bus: Pick<HostBusPort, 'offerChannel'>, offer: HostOfferOptions, handlers: HostChannelHandlers): HostOffer {
     return bus.offerChannel(offer, this.#handlers(offer, handlers));
   }
 

@@ -17,18 +17,19 @@ const QUIET_TURNS = 2;
 
 /** How long `runOnVirtualTime` may run, on the virtual clock. */
 export interface VirtualDeadline {
-  /** 100 ns units on the scheduler's clock. */
-  readonly at: number;
-  /** Why the work is late, for the rejection. */
-  readonly stalled: () => string;
+  /** Milliseconds from now. */
+  readonly ms: number;
+  /** What the work is, for the rejection: "the guest's answer". */
+  readonly waitingFor: () => string;
 }
 
 /**
  * Runs `scheduler` until `work` settles and returns its result. Rejects when
- * the clock passes `deadline.at` first, or when nothing is left to run (no
+ * the clock passes the deadline first, or when nothing is left to run (no
  * event, no timer) and `work` is still pending: it never can settle then.
  */
 export async function runOnVirtualTime<T>(scheduler: SeededScheduler, work: Promise<T>, deadline: VirtualDeadline): Promise<T> {
+  const at = scheduler.now() + deadline.ms * 10_000;
   let settled = false;
   const done = work.finally(() => (settled = true));
   done.catch(() => undefined);
@@ -40,11 +41,13 @@ export async function runOnVirtualTime<T>(scheduler: SeededScheduler, work: Prom
       continue;
     }
     if (++quiet < QUIET_TURNS) continue;
-    if (scheduler.pending === 0) throw new Error(`the simulation (seed ${scheduler.seed}) is idle and the awaited work never settled`);
+    if (scheduler.pending === 0) {
+      throw new Error(`the simulation (seed ${scheduler.seed}) has nothing left to run while waiting for ${deadline.waitingFor()}`);
+    }
     // Nothing is due now: move the clock to the next timer and run it.
     scheduler.step();
     quiet = 0;
-    if (scheduler.now() > deadline.at) throw new Error(deadline.stalled());
+    if (scheduler.now() > at) throw new Error(`gave up after ${deadline.ms} ms of virtual time waiting for ${deadline.waitingFor()}`);
   }
   return work;
 }

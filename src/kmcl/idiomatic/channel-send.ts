@@ -75,21 +75,23 @@ function sendCompleted(packet: VMBPACKET, status: NtStatus, buffer: Uint8Array, 
   else pending.resolve(length === 0 ? NO_BYTES : buffer.slice(0, length));
 }
 
-function sendWith(packet: VMBPACKET, payload: Uint8Array, flags: number, external: ExternalDataSource | undefined): [NtStatus, string] {
-  if (external === undefined) return [VmbPacketSend(packet, payload, payload.length, null, flags), 'VmbPacketSend'];
+/** Sends with the VmbPacketSend* function the external data calls for. */
+function sendWith(packet: VMBPACKET, payload: Uint8Array, flags: number, external: ExternalDataSource | undefined): NtStatus {
+  if (external === undefined) return VmbPacketSend(packet, payload, payload.length, null, flags);
   if (external instanceof GuestBuffer || external instanceof Mdl) {
-    const mdl = external instanceof GuestBuffer ? external.mdl : external;
-    return [VmbPacketSend(packet, payload, payload.length, mdl, flags), 'VmbPacketSend'];
+    return VmbPacketSend(packet, payload, payload.length, external instanceof GuestBuffer ? external.mdl : external, flags);
   }
   if ('pfns' in external) {
-    const count = external.count ?? external.pfns.length;
-    return [VmbPacketSendWithExternalPfns(packet, payload, payload.length, external.pfns, count, flags), 'VmbPacketSendWithExternalPfns'];
+    return VmbPacketSendWithExternalPfns(packet, payload, payload.length, external.pfns, external.count ?? external.pfns.length, flags);
   }
   const force = external.forceLength === true ? VMBUS_CHANNEL_FORMAT_FLAG_FORCE_MDL_LENGTH : 0;
-  return [
-    VmbPacketSendWithExternalMdl(packet, payload, payload.length, external.mdl, external.offset ?? 0, external.length ?? 0, flags | force),
-    'VmbPacketSendWithExternalMdl',
-  ];
+  return VmbPacketSendWithExternalMdl(packet, payload, payload.length, external.mdl, external.offset ?? 0, external.length ?? 0, flags | force);
+}
+
+/** The name of the function `sendWith` called, for the error's message. */
+function sendFunctionName(external: ExternalDataSource | undefined): string {
+  if (external === undefined || external instanceof GuestBuffer || external instanceof Mdl) return 'VmbPacketSend';
+  return 'pfns' in external ? 'VmbPacketSendWithExternalPfns' : 'VmbPacketSendWithExternalMdl';
 }
 
 /** Sends `payload` on `channel` (published with the rest of `batch`); see `Channel.send`. */
@@ -105,10 +107,10 @@ export function sendPacket(channel: VMBCHANNEL, payload: Uint8Array, options: Se
     const pending: PendingSend = { resolve, reject };
     VmbPacketSetCompletionRoutineEx(packet, sendCompleted, pending);
     batch.join();
-    const [status, call] = sendWith(packet, payload, flags, options.external);
+    const status = sendWith(packet, payload, flags, options.external);
     if (status !== NTSTATUS.STATUS_SUCCESS) {
       VmbPacketFree(packet);
-      reject(new KmclError(status, call));
+      reject(new KmclError(status, sendFunctionName(options.external)));
     }
   });
 }

@@ -42,11 +42,11 @@ export class KmclIncomingPacket {
   private bufferViews: Uint8Array | null = null;
   /** The array `completionView` is a view of. */
   private completionViewViews: Uint8Array | null = null;
-  /** `data` as 32-bit words, for the aligned copy. */
-  private dataWords: Int32Array = new Int32Array(0);
-  /** The source `setPayload` last copied from (the reader's private copy) and its word view. */
-  private wordSource: Uint8Array | null = null;
-  private sourceWords: Int32Array | null = null;
+  /** `data` as 8-byte units, for the aligned copy. */
+  private dataUnits: BigInt64Array = new BigInt64Array(0);
+  /** The source `setPayload` last copied from (the reader's private copy) and its unit view. */
+  private unitSource: Uint8Array | null = null;
+  private sourceUnits: BigInt64Array | null = null;
   private completionData: Uint8Array;
 
   constructor(
@@ -72,9 +72,9 @@ export class KmclIncomingPacket {
   /** Copies `length` bytes of `source` from `offset` as the payload. */
   setPayload(source: Uint8Array, offset: number, length: number): void {
     if (this.data.length < length) {
-      // A whole number of 8-byte units, so the word view below covers every byte.
+      // A whole number of 8-byte units, so the unit view below covers every byte.
       this.data = new Uint8Array(Math.ceil(Math.max(length, this.data.length * 2, 64) / 8) * 8);
-      this.dataWords = new Int32Array(this.data.buffer, 0, this.data.length >>> 2);
+      this.dataUnits = new BigInt64Array(this.data.buffer, 0, this.data.length >>> 3);
     }
     // Reuse the last view when the length repeats (the common case): no allocation per packet.
     // (Compared by the array it views: a typed array's `.buffer` getter is slow on this path.)
@@ -89,16 +89,16 @@ export class KmclIncomingPacket {
       buffer.set(source.subarray(offset, offset + length));
       return;
     }
-    // Small payloads: a loop beats making a source view for `set`; by words when both ends are aligned
-    // (always so for a ring packet: payloads start and end on 8-byte boundaries of the reader's copy).
-    if (source !== this.wordSource) {
-      this.wordSource = source;
-      this.sourceWords = (source.byteOffset & 3) === 0 ? new Int32Array(source.buffer, source.byteOffset, source.length >>> 2) : null;
+    // Small payloads: a loop beats making a source view for `set`; by 8-byte units when both ends are
+    // aligned (always so for a ring packet: payloads start and end on 8-byte boundaries of the reader's copy).
+    if (source !== this.unitSource) {
+      this.unitSource = source;
+      this.sourceUnits = (source.byteOffset & 7) === 0 ? new BigInt64Array(source.buffer, source.byteOffset, source.length >>> 3) : null;
     }
-    const words = this.sourceWords;
-    if (words !== null && ((offset | length) & 3) === 0) {
-      const target = this.dataWords;
-      for (let i = 0, from = offset >>> 2, count = length >>> 2; i < count; i++) target[i] = words[from + i]!;
+    const units = this.sourceUnits;
+    if (units !== null && ((offset | length) & 7) === 0) {
+      const target = this.dataUnits;
+      for (let i = 0, from = offset >>> 3, count = length >>> 3; i < count; i++) target[i] = units[from + i]!;
     } else {
       for (let i = 0; i < length; i++) buffer[i] = source[offset + i]!;
     }

@@ -161,3 +161,30 @@ for (const [label, makeDevice, reason] of UNCLAIMING) {
     machine.hv.close();
   });
 }
+
+test('a device offering its rescinded channel again before the guest released it: the rescind settles on the release, the new offer serves', async (t) => {
+  const machine = new SeededMachine(testSeed(t.name));
+  const first = machine.hostBus.offerChannel(OFFERS[0]!, new ServicingEchoDevice());
+  const bus = await machine.connectGuest();
+  const [offer] = bus.offers();
+  const rescinded = new Promise<void>((resolve) => bus.onRescind(offer!.channelId, resolve));
+  let settled = false;
+  void first.rescind().then(() => (settled = true));
+  await machine.drive(rescinded);
+  // Same key, same offer id in the server: it waits for the guest to release the old channel (channels.rs:1809-1855).
+  const second = machine.hostBus.offerChannel(OFFERS[0]!, new ServicingEchoDevice());
+  assert.equal(second.offerId, first.offerId);
+  await machine.quiesce();
+  assert.equal(settled, false, 'the guest has not released the channel yet');
+  const offered = bus.waitForOffer({ interfaceId: INTERFACE });
+  bus.releaseId(offer!.channelId);
+  const again = await machine.drive(offered);
+  await machine.quiesce();
+  assert.equal(settled, true, 'the first rescind is done');
+  assert.equal(second.channelId, again.channelId);
+  const channel = await machine.drive(bus.openChannel(again.channelId, SMALL_RING));
+  assert.equal((await machine.drive(echoExchange(channel, 4))).mismatches, 0);
+  assert.equal(machine.hostBus.resources().offers, 1);
+  machine.hostBus.close();
+  machine.hv.close();
+});

@@ -5,8 +5,12 @@
  *   request:  [op, count] then the operands
  *     ADD        count u32 values follow; the answer is their sum modulo 2^32
  *     UPPERCASE  count ASCII bytes follow; the answer is them with a-z upper-cased
- *   response (the request's completion): [status] then the answer
+ *   response (the request's completion): [status, count] then count answer bytes
  *     OK: ADD → one u32, UPPERCASE → the bytes; BAD_REQUEST: nothing
+ *
+ * Counts are explicit because a VMBus packet's payload arrives rounded up to
+ * 8 bytes (linux-vmbus.md §A.1.2: len8 counts 8-byte units, payload padded to 8):
+ * up to 7 bytes of padding may follow the operands or the answer.
  */
 
 /** The device class and instance the VSP offers and the VSC binds to (example GUIDs). */
@@ -15,8 +19,16 @@ export const CALCULATOR_INSTANCE = 'c0ffee00-1234-4abc-8def-0123456789ab';
 
 export const OP = { ADD: 1, UPPERCASE: 2 } as const;
 export const STATUS = { OK: 0, BAD_REQUEST: 1 } as const;
-/** Request header: op and count. */
+/** Request header: op and count; response header: status and count. */
 export const REQUEST_HEADER_SIZE = 8;
+export const RESPONSE_HEADER_SIZE = 8;
+/** Padding a VMBus packet payload may carry after its bytes (rounding to 8). */
+const MAX_PADDING = 7;
+
+/** Whether `count` bytes, then at most the packet padding, make up `available` bytes. */
+function fits(count: number, available: number): boolean {
+  return count <= available && available - count <= MAX_PADDING;
+}
 
 /** A decoded request; null when the bytes are malformed (the peer is never trusted). */
 export type Request = { readonly op: typeof OP.ADD; readonly values: readonly number[] } | { readonly op: typeof OP.UPPERCASE; readonly text: Uint8Array };
@@ -42,7 +54,7 @@ export function encodeUppercase(text: string): Uint8Array {
   return bytes;
 }
 
-/** Decodes the first `length` bytes of `buffer` (copied out once); null for an unknown op or a count the bytes do not hold. */
+/** Decodes the first `length` bytes of `buffer` (copied out once); null for an unknown op or a count the bytes (less padding) do not match. */
 export function decodeRequest(buffer: Uint8Array, length: number): Request | null {
   const bytes = buffer.slice(0, Math.min(length, buffer.length));
   if (bytes.length < REQUEST_HEADER_SIZE) return null;
@@ -50,10 +62,10 @@ export function decodeRequest(buffer: Uint8Array, length: number): Request | nul
   const op = view.getUint32(0, true);
   const count = view.getUint32(4, true);
   const body = bytes.length - REQUEST_HEADER_SIZE;
-  if (op === OP.ADD && count * 4 === body) {
+  if (op === OP.ADD && fits(count * 4, body)) {
     return { op, values: Array.from({ length: count }, (_, i) => view.getUint32(REQUEST_HEADER_SIZE + i * 4, true)) };
   }
-  if (op === OP.UPPERCASE && count === body) return { op, text: bytes.subarray(REQUEST_HEADER_SIZE) };
+  if (op === OP.UPPERCASE && fits(count, body)) return { op, text: bytes.subarray(REQUEST_HEADER_SIZE, REQUEST_HEADER_SIZE + count) };
   return null;
 }
 
@@ -70,15 +82,20 @@ export function answer(request: Request | null): Uint8Array {
 }
 
 function encodeResponse(status: number, body: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(4 + body.length);
-  new DataView(bytes.buffer).setUint32(0, status, true);
-  bytes.set(body, 4);
+  const bytes = new Uint8Array(RESPONSE_HEADER_SIZE + body.length);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, status, true);
+  view.setUint32(4, body.length, true);
+  bytes.set(body, RESPONSE_HEADER_SIZE);
   return bytes;
 }
 
-/** A decoded response: its status and the answer bytes; null when shorter than the status word. */
+/** A decoded response: its status and the answer bytes; null when the header or the count does not match the bytes. */
 export function decodeResponse(buffer: Uint8Array, length: number): { readonly status: number; readonly body: Uint8Array } | null {
   const bytes = buffer.slice(0, Math.min(length, buffer.length));
-  if (bytes.length < 4) return null;
-  return { status: new DataView(bytes.buffer).getUint32(0, true), body: bytes.subarray(4) };
+  if (bytes.length < RESPONSE_HEADER_SIZE) return null;
+  const view = new DataView(bytes.buffer);
+  const count = view.getUint32(4, true);
+  if (!fits(count, bytes.length - RESPONSE_HEADER_SIZE)) return null;
+  return { status: view.getUint32(0, true), body: bytes.subarray(RESPONSE_HEADER_SIZE, RESPONSE_HEADER_SIZE + count) };
 }

@@ -6,7 +6,8 @@
  * `src/demo/`; this file turns options into a run and events into output.
  */
 import { Command, Option } from 'commander';
-import { DEMO_CHANNEL_COUNT, DemoError, describeDemoFailure, runDemo, type DemoEvent, type DemoFailure, type DemoSummary } from '../demo/index.js';
+import { DemoError, describeDemoFailure } from '../demo/demo-error.js';
+import { DEMO_CHANNEL_COUNT, type DemoEvent, type DemoFailure, type DemoSummary } from '../demo/demo-events.js';
 import { VMBUS_VERSIONS, formatVersion, isKnownVersion, parseVersion, type VmbusVersion } from '../wire/messages/index.js';
 import { WireError } from '../wire/wire-error.js';
 import { CliError, fail } from './cli-error.js';
@@ -81,7 +82,11 @@ function endedWithErrors(failures: readonly DemoFailure[], listed: boolean): Cli
 
 export function demoCommand(print: (text: string) => void): Command {
   return new Command('demo')
-    .description('boot a VM: the host offers heartbeat, shutdown, time sync, KVP and an example device; the guest binds its drivers; watch them talk, then shut down')
+    .summary('boot a VM with the integration components and watch host and guest talk')
+    .description(
+      'boot a VM: the host offers heartbeat, shutdown, time sync, KVP and an example device, the guest binds its drivers by class GUID; ' +
+        'prints the channel table, live lines as they talk, then a shutdown the guest acknowledges and a summary',
+    )
     .addOption(new Option('--single-thread', 'host and guest in this thread on a virtual clock: the same seed gives the same run (default: the guest in a worker thread)'))
     .addOption(new Option('--seed <n>', 'seed of the --single-thread run (default 1)'))
     .addOption(new Option('--duration <seconds>', 'how long the live phase runs (virtual seconds with --single-thread)').default('5'))
@@ -116,6 +121,8 @@ partition and device, and the NTSTATUS or IC status name).`,
       });
       const printEvent = eventPrinter(options, (line) => progress.print(line));
       const failures: DemoFailure[] = [];
+      // Loaded on use: the demo brings the VM, the devices and the example device; the other commands need none of them.
+      const { runDemo } = await import('../demo/run-demo.js');
       let summary: DemoSummary;
       progress.begin(DEMO_CHANNEL_COUNT);
       try {

@@ -6,7 +6,7 @@
  * written once it is gone, so bar and output never tangle on one screen.
  */
 import { Presets, SingleBar } from 'cli-progress';
-import type { DemoEvent } from '../demo/index.js';
+import type { DemoEvent } from '../demo/demo-events.js';
 
 /** Where the progress goes and what it holds back. */
 export interface ProgressOptions {

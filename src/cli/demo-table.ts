@@ -4,7 +4,7 @@
  * Rel_ID), with the class name and GUID, the instance (Device_ID), the ring
  * sizes each way and the versions the device and its driver agreed on.
  */
-import type { DemoChannel } from '../demo/index.js';
+import type { DemoChannel } from '../demo/demo-events.js';
 
 const HEADERS = ['ID', 'CLASS', 'CLASS GUID', 'INSTANCE GUID', 'RINGS OUT/IN', 'VERSION'] as const;
 

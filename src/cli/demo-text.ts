@@ -5,7 +5,8 @@
  * channels are still coming up (a first heartbeat, the first time sync) are
  * held and shown under the table.
  */
-import { describeDemoFailure, type DemoChannel, type DemoEvent, type DemoSummary } from '../demo/index.js';
+import { describeDemoFailure } from '../demo/demo-error.js';
+import type { DemoChannel, DemoEvent, DemoSummary } from '../demo/demo-events.js';
 import { channelTable } from './demo-table.js';
 
 export class DemoTextView {
@@ -105,7 +106,7 @@ function liveLine(event: DemoEvent): string | null {
       return at(
         event.t,
         'shutdown',
-        `guest unloaded its VMBus (exit: ${event.exit}); ${event.openChannels} channels open, ${event.busPages} ring pages, ${String(event.pagesAllocated)} pages still allocated`,
+        `guest unloaded its VMBus (exit: ${event.exit}); ${event.openChannels} channels open, ${event.busPages} ring and monitor pages, ${String(event.pagesAllocated)} pages still allocated`,
       );
     case 'host-closed':
       return at(event.t, 'shutdown', `host bus ${event.connection}: ${event.offers} offers, ${event.channels} channels, ${event.gpadls} GPADLs left`);

@@ -14,12 +14,14 @@ const print = (text: string): void => {
 };
 
 const program = new Command('kmcl')
-  .description('VMBus Kernel Mode Client Library tools: wire formats and ring buffers')
+  .description('VMBus Kernel Mode Client Library: run a VM with the Hyper-V integration components, and inspect VMBus wire formats and ring buffers')
+  .addCommand(demoCommand(print))
   .addCommand(wireCommand(print))
   .addCommand(ringCommand(print))
-  .addCommand(demoCommand(print))
   .addHelpText('after', `
 Examples:
+  $ kmcl demo
+  $ kmcl demo --single-thread --seed 1 --json
   $ kmcl wire decode message 0700000000000000 05000000
   $ kmcl ring init /tmp/ring.bin --pages 4
   $ echo '{"packetType":6,"payload":"68656c6c6f"}' | kmcl ring write /tmp/ring.bin

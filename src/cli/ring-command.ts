@@ -41,7 +41,13 @@ function engine<T>(file: string, work: () => T): T {
 }
 
 export function ringCommand(print: (text: string) => void): Command {
-  const ring = new Command('ring').description('read and write VMBus ring buffer images (control page + data pages)');
+  const ring = new Command('ring')
+    .description('read and write VMBus ring buffer images (control page + data pages)')
+    .addHelpText('after', `
+Examples:
+  $ kmcl ring init /tmp/ring.bin --pages 4
+  $ echo '{"packetType":"VM_PKT_DATA_INBAND","payload":"68656c6c6f"}' | kmcl ring write /tmp/ring.bin
+  $ kmcl ring read /tmp/ring.bin`);
   const withLocation = (cmd: Command): Command =>
     cmd
       .option('--offset <bytes>', 'byte offset of the ring in the file', integer(0), 0)

@@ -45,7 +45,12 @@ function formatOf(what: string): WireFormat {
 }
 
 export function wireCommand(print: (text: string) => void): Command {
-  const wire = new Command('wire').description('decode and encode VMBus wire formats (hex <-> JSON)');
+  const wire = new Command('wire')
+    .description('decode and encode VMBus wire formats (hex <-> JSON)')
+    .addHelpText('after', `
+Examples:
+  $ kmcl wire decode message 0700000000000000 05000000
+  $ kmcl wire encode packet '{"packetType":"VM_PKT_COMP","transactionId":42}'`);
 
   wire
     .command('decode')

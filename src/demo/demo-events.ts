@@ -6,6 +6,9 @@
  * with workers. No event carries a wall-clock reading in single-thread mode.
  */
 
+/** The channels the guest opens, the table's rows: the four ICs and the example device ('ready' follows their 'channel' events). */
+export const DEMO_CHANNEL_COUNT = 5;
+
 /** The partition a report comes from: 'host' or the guest's name. */
 export type DemoPartition = string;
 

@@ -35,7 +35,6 @@ export interface GuestTimeSample {
 /** The host's shutdown request, as the guest acts on it. */
 export interface GuestShutdown {
   readonly kind: string;
-  readonly force: boolean;
   readonly message: string;
 }
 
@@ -50,7 +49,8 @@ export interface GuestFailure {
 export default function demoGuest(context: GuestContext): Teardown {
   const { device } = context;
   const data = context.data as DemoGuestData;
-  const failed = (name: string) => (error: WireError) => context.emit('failure', { device: name, code: error.code, message: error.message } satisfies GuestFailure);
+  const report = (failure: GuestFailure): void => context.emit('failure', failure);
+  const failed = (device: string) => (error: WireError) => report({ device, code: error.code, message: error.message });
   const clock = new GuestClock(demoWallClock(data.clock, device.context.scheduler));
 
   const heartbeat = new HeartbeatVsc({ device, onFailure: failed('heartbeat') });
@@ -80,7 +80,7 @@ export default function demoGuest(context: GuestContext): Teardown {
   ];
   // The example driver talks to its device as it starts; the VM's boot does not wait for it ('checksum-done' tells).
   const example = checksumDriver(context).catch((error: unknown) => {
-    context.emit('failure', { device: 'checksum', code: null, message: error instanceof Error ? error.message : String(error) } satisfies GuestFailure);
+    report({ device: 'checksum', code: null, message: messageOf(error) });
     return null;
   });
 
@@ -93,12 +93,17 @@ export default function demoGuest(context: GuestContext): Teardown {
         await driver.stop();
         // Failed and refused answers were reported as they happened; an answer never sent was not.
         const { unsent } = driver.counters;
-        if (unsent > 0) context.emit('failure', { device: driver.name, code: null, message: `${unsent} answers could not be sent` } satisfies GuestFailure);
+        if (unsent > 0) report({ device: driver.name, code: null, message: `${unsent} answers could not be sent` });
       }
     })());
-  const powerOff = async (request: ShutdownRequest): Promise<void> => {
-    await unloadDrivers();
-    context.emit('shutdown', { kind: request.kind, force: request.force, message: request.message } satisfies GuestShutdown);
-  };
+  const powerOff = (request: ShutdownRequest): Promise<void> =>
+    unloadDrivers().then(
+      () => context.emit('shutdown', { kind: request.kind, message: request.message } satisfies GuestShutdown),
+      (error: unknown) => report({ device: 'shutdown', code: null, message: `unloading the drivers: ${messageOf(error)}` }),
+    );
   return unloadDrivers;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -28,7 +28,7 @@ import type { HostContext, HostModule, Teardown } from '../vm/index.js';
 import type { WireError } from '../wire/wire-error.js';
 import { demoWallClock, type DemoClockSource } from './demo-clocks.js';
 import { describeDemoFailure } from './demo-error.js';
-import type { DemoChannel, DemoFailure } from './demo-events.js';
+import { DEMO_CHANNEL_COUNT, type DemoChannel, type DemoFailure } from './demo-events.js';
 import type { DemoRecorder } from './demo-recorder.js';
 import { TrafficMeter } from './traffic-meter.js';
 
@@ -40,9 +40,6 @@ const IC_CLASS_NAMES: Readonly<Record<IcServiceName, string>> = {
   kvp: 'Data Exchange',
 };
 const CHECKSUM_CLASS_NAME = 'Checksum (example device)';
-
-/** Channels the guest opens: the four ICs and the example device. */
-export const DEMO_CHANNEL_COUNT = 5;
 
 export interface DemoHostOptions {
   readonly recorder: DemoRecorder;
@@ -182,7 +179,10 @@ export class DemoHost {
   #channelReady(name: string, classId: string, version: string): void {
     if (this.channels.some((channel) => channel.classId === classId)) return;
     const metered = this.meter.channels.find((channel) => channel.interfaceId === classId);
-    if (metered === undefined) throw new Error(`the ${name} device is ready on a channel the host never saw open`);
+    if (metered === undefined) {
+      this.failed({ partition: 'host', device: name, status: null, message: 'ready on a channel the host never saw open' });
+      return;
+    }
     const row: DemoChannel = {
       name,
       classId,

@@ -14,10 +14,10 @@ import type { TraceEvent, TraceSink } from '../trace/index.js';
 import { createVm, type Vm, type VmGuestEvent, type VmMode, type VmStopReport } from '../vm/index.js';
 import { formatVersion, type VmbusVersion } from '../wire/messages/index.js';
 import { SIMULATED_GUEST_CLOCK_LAG_MS } from './demo-clocks.js';
-import { DemoError, describeError, onDevice } from './demo-error.js';
-import type { DemoEvent, DemoSummary } from './demo-events.js';
+import { DemoError, describeDemoFailure, describeError, onDevice } from './demo-error.js';
+import { DEMO_CHANNEL_COUNT, type DemoEvent, type DemoSummary } from './demo-events.js';
 import type { DemoGuestData, GuestFailure, GuestShutdown, GuestTimeSample } from './demo-guest.js';
-import { DEMO_CHANNEL_COUNT, DemoHost } from './demo-host.js';
+import { DemoHost } from './demo-host.js';
 import { DemoRecorder } from './demo-recorder.js';
 import { exchangeKvp } from './kvp-exchange.js';
 import { runOnVirtualTime } from './virtual-time.js';
@@ -95,7 +95,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const answer = onDevice('host', 'shutdown', host.devices.shutdown.requestShutdown({ message }));
     const status = await phase(vm, 'shutdown', answer, STEP_TIMEOUT_MS, () => "the guest's answer to the shutdown request");
     recorder.report({ event: 'shutdown-answer', status: icStatusName(status) });
-    if (status !== IC_STATUS.HV_S_OK) throw new DemoError('the shutdown phase failed', [`${GUEST_NAME}: shutdown: the guest refused to shut down (${icStatusName(status)})`]);
+    if (status !== IC_STATUS.HV_S_OK) {
+      const refusal = { partition: GUEST_NAME, device: 'shutdown', status: icStatusName(status), message: 'the guest refused to shut down' };
+      throw new DemoError('the shutdown phase failed', [describeDemoFailure(refusal)]);
+    }
     const acted = vm.waitForEvent('shutdown', GUEST_NAME);
     await phase(vm, 'shutdown', acted, STEP_TIMEOUT_MS, () => 'the guest to unload its drivers after it accepted the shutdown');
   } catch (error) {

@@ -52,6 +52,9 @@ export interface IcHostChannelOptions<Req, Res> {
   readonly onRejected?: ((error: WireError) => void) | undefined;
 }
 
+/** What a request/response VSP (KVP, shutdown) takes: the channel options but the service, which the VSP names. */
+export type IcVspOptions = Omit<IcHostChannelOptions<unknown, unknown>, 'service'>;
+
 const UNITS_PER_MS = 10_000;
 
 /** One IC service's server channel, offered to one guest. */

@@ -5,51 +5,31 @@
  * not an error: no such key for GET and DELETE, the end for ENUMERATE; any
  * other failure status rejects with an IcTransactionError carrying it.
  */
-import type { Guid, KmclHostDeviceObject } from '../../../index.js';
-import type { WireError } from '../../../wire/index.js';
 import {
   IC_STATUS,
   KVP_HOST,
   icStatusName,
-  type IcVersionLists,
-  type IcVersions,
   type KvpEntry,
   type KvpPool,
   type KvpRequest,
   type KvpResult,
   type KvpValue,
 } from '../protocol/index.js';
-import { IcHostChannel } from './ic-host-channel.js';
+import { IcHostChannel, type IcVspOptions } from './ic-host-channel.js';
 import { IcTransactionError } from './ic-host-transactions.js';
 
 /** How many entries `enumerateAll` reads at most unless told otherwise: a guest that never says "no more" cannot keep it going. */
 export const KVP_ENUMERATE_DEFAULT_LIMIT = 1024;
 
-export interface KvpVspOptions {
-  /** The host device object of the guest's VMBus. */
-  readonly device: KmclHostDeviceObject;
-  readonly instanceId?: Guid;
-  readonly offer?: IcVersionLists;
-  /** Fail a transaction the guest leaves unanswered this long (default: wait until the channel closes). */
-  readonly timeoutMs?: number;
-  readonly onNegotiated?: (versions: IcVersions) => void;
-  readonly onNegotiationFailed?: (error: WireError) => void;
-}
+/** The options of the channel it offers (device, instance, versions, timeout, negotiation callbacks). */
+export type KvpVspOptions = IcVspOptions;
 
 export class KvpVsp {
   readonly ic: IcHostChannel<KvpRequest, KvpResult>;
 
   /** Offers the KVP service to the guest. Throws a KmclError on a KMCL failure. */
   constructor(options: KvpVspOptions) {
-    this.ic = IcHostChannel.offer({
-      device: options.device,
-      service: KVP_HOST,
-      instanceId: options.instanceId,
-      offer: options.offer,
-      timeoutMs: options.timeoutMs,
-      onNegotiated: options.onNegotiated,
-      onNegotiationFailed: options.onNegotiationFailed,
-    });
+    this.ic = IcHostChannel.offer({ ...options, service: KVP_HOST });
   }
 
   /** The value of `key` in `pool`, or undefined when the guest has no such key. */

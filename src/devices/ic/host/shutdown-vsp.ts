@@ -3,16 +3,12 @@
  * hibernate, and resolves with the IC status the guest answered with (the
  * guest answers before it acts, linux-vmbus.md §A.5.5).
  */
-import type { Guid, KmclHostDeviceObject } from '../../../index.js';
-import type { WireError } from '../../../wire/index.js';
 import {
   SHUTDOWN_HOST,
-  type IcVersionLists,
-  type IcVersions,
   type ShutdownOrder,
   type ShutdownResult,
 } from '../protocol/index.js';
-import { IcHostChannel } from './ic-host-channel.js';
+import { IcHostChannel, type IcVspOptions } from './ic-host-channel.js';
 import { IcTransactionError, icResultStatus } from './ic-host-transactions.js';
 
 /** The shutdown message's flag bits (bit 0 force, bit 1 restart, bit 2 hibernate); at most one of restart and hibernate. */
@@ -33,31 +29,15 @@ export interface ShutdownRequestOptions {
   readonly timeoutSeconds?: number;
 }
 
-export interface ShutdownVspOptions {
-  /** The host device object of the guest's VMBus. */
-  readonly device: KmclHostDeviceObject;
-  readonly instanceId?: Guid;
-  readonly offer?: IcVersionLists;
-  /** Fail a request the guest leaves unanswered this long (default: wait until the channel closes). */
-  readonly timeoutMs?: number;
-  readonly onNegotiated?: (versions: IcVersions) => void;
-  readonly onNegotiationFailed?: (error: WireError) => void;
-}
+/** The options of the channel it offers (device, instance, versions, timeout, negotiation callbacks). */
+export type ShutdownVspOptions = IcVspOptions;
 
 export class ShutdownVsp {
   readonly ic: IcHostChannel<ShutdownOrder, ShutdownResult>;
 
   /** Offers the shutdown service to the guest. Throws a KmclError on a KMCL failure. */
   constructor(options: ShutdownVspOptions) {
-    this.ic = IcHostChannel.offer({
-      device: options.device,
-      service: SHUTDOWN_HOST,
-      instanceId: options.instanceId,
-      offer: options.offer,
-      timeoutMs: options.timeoutMs,
-      onNegotiated: options.onNegotiated,
-      onNegotiationFailed: options.onNegotiationFailed,
-    });
+    this.ic = IcHostChannel.offer({ ...options, service: SHUTDOWN_HOST });
   }
 
   /**

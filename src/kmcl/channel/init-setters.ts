@@ -24,6 +24,7 @@ import {
   MAXIMUM_CLIENT_CONTEXT_SIZE,
   MAXIMUM_INLINE_PACKET_CONTEXT_SIZE,
   MAXIMUM_PACKET_SIZE_LIMIT,
+  type ChannelConfig,
 } from './channel-config.js';
 
 /** The channel behind a handle if it may be configured now, else null. */
@@ -95,16 +96,12 @@ export function VmbChannelInitSetProcessPacketCallbacks(
   ProcessPacketCallback: PFN_VMB_CHANNEL_PROCESS_PACKET,
   ProcessingCompleteCallback: PFN_VMB_CHANNEL_PROCESSING_COMPLETE | null,
 ): NtStatus {
-  const channel = configurableChannel(Channel);
-  if (channel === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
-  if (typeof ProcessPacketCallback !== 'function') return NTSTATUS.STATUS_INVALID_PARAMETER_2;
-  if (!isOptionalFunction(ProcessingCompleteCallback)) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
-  const config = channel.config;
-  config.processPacket = ProcessPacketCallback;
-  config.processingComplete = ProcessingCompleteCallback ?? null;
-  config.processPacketEx = null;
-  config.processingCompleteEx = null;
-  return NTSTATUS.STATUS_SUCCESS;
+  return setProcessPacketCallbacks(Channel, ProcessPacketCallback, ProcessingCompleteCallback, (config, process, complete) => {
+    config.processPacket = process;
+    config.processingComplete = complete;
+    config.processPacketEx = null;
+    config.processingCompleteEx = null;
+  });
 }
 
 /**
@@ -117,15 +114,26 @@ export function VmbChannelInitSetProcessPacketCallbacksEx(
   ProcessPacketCallback: PFN_VMB_CHANNEL_PROCESS_PACKET_EX,
   ProcessingCompleteCallback: PFN_VMB_CHANNEL_PROCESSING_COMPLETE_EX | null,
 ): NtStatus {
+  return setProcessPacketCallbacks(Channel, ProcessPacketCallback, ProcessingCompleteCallback, (config, process, complete) => {
+    config.processPacketEx = process;
+    config.processingCompleteEx = complete;
+    config.processPacket = null;
+    config.processingComplete = null;
+  });
+}
+
+// The checks both forms share; `store` sets one form's callbacks and clears the other's.
+function setProcessPacketCallbacks<P, C>(
+  Channel: VMBCHANNEL,
+  ProcessPacketCallback: P,
+  ProcessingCompleteCallback: C | null,
+  store: (config: ChannelConfig, process: P, complete: C | null) => void,
+): NtStatus {
   const channel = configurableChannel(Channel);
   if (channel === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
   if (typeof ProcessPacketCallback !== 'function') return NTSTATUS.STATUS_INVALID_PARAMETER_2;
   if (!isOptionalFunction(ProcessingCompleteCallback)) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
-  const config = channel.config;
-  config.processPacketEx = ProcessPacketCallback;
-  config.processingCompleteEx = ProcessingCompleteCallback ?? null;
-  config.processPacket = null;
-  config.processingComplete = null;
+  store(channel.config, ProcessPacketCallback, ProcessingCompleteCallback ?? null);
   return NTSTATUS.STATUS_SUCCESS;
 }
 

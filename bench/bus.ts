@@ -5,86 +5,56 @@
  *   release, so the cycle can repeat), one at a time and 64 at a time;
  * - memory per open channel: JS heap held by both buses for each open channel
  *   (the guest's ring pages come on top, in guest memory);
- * - 2047 channels open at once on one guest, the most VMBus channel ids allow.
+ * - 2047 channels open at once on one guest, the most VMBus channel ids allow;
+ * - GPADL creation for a 1 MiB and a 64 MiB guest buffer (bench/bus/gpadl-creation.ts).
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { GuestBus, HostBus, type GuestOpenChannel, type HostChannelHandlers, type HostOffer } from '../src/bus/index.js';
-import { SeededScheduler, createHypervisor, type Hypervisor } from '../src/hv/index.js';
-import { GuestMemory, PAGE_SIZE, PageAllocator } from '../src/memory/index.js';
-import { NTSTATUS } from '../src/wire/ntstatus.js';
+import type { GuestBus, GuestOpenChannel } from '../src/bus/index.js';
+import { PAGE_SIZE } from '../src/memory/index.js';
+import { BENCH_INTERFACE, BusMachine, MAX_CHANNELS, RING_PAGES } from './bus/bus-machine.js';
+import { measureGpadlCreation, medianSeconds, type GpadlCase, type GpadlMeasurement } from './bus/gpadl-creation.js';
 import type { BenchResult } from './harness/bench-result.js';
 import { formatCount, formatDecimal } from './harness/number-format.js';
 import type { SubBenchmark } from './harness/sub-benchmark.js';
 
-/** Channel ids 1..2047 (openvmm-vmbus.md §6.1: bit 0 of the 2048 event flags is reserved). */
-const MAX_CHANNELS = 2047;
-/** The smallest rings: a control page and one data page each way. */
-const RING_PAGES = 2;
 const SEQUENTIAL_CYCLES = 400;
 const CONCURRENT_BATCHES = 8;
 const BATCH = 64;
 const WARMUP_CYCLES = 50;
+/** Rounds per buffer size: enough for a steady median, a second or so in all. */
+const GPADL_CASES: readonly GpadlCase[] = [
+  { bytes: 1024 * 1024, rounds: 50 },
+  { bytes: 64 * 1024 * 1024, rounds: 9 },
+];
 
-const INTERFACE = 'b0b0b0b0-0000-4000-8000-000000000001';
-const DEVICE: HostChannelHandlers = { open: () => NTSTATUS.STATUS_SUCCESS, close: () => undefined };
+/** 1MiB, 64MiB: the buffer size in result names. */
+function mebibytes(bytes: number): string {
+  return `${bytes / (1024 * 1024)}MiB`;
+}
 
-/** Both partitions, their buses and the loop that runs them. */
-class BusMachine {
-  readonly scheduler = new SeededScheduler(1);
-  readonly hv: Hypervisor;
-  readonly allocator: PageAllocator;
-  readonly hostBus: HostBus;
-  readonly #memory: GuestMemory;
-  #instance = 0;
+function gpadlResults(measurement: GpadlMeasurement): BenchResult[] {
+  const seconds = medianSeconds(measurement);
+  const name = `bus.gpadl.${mebibytes(measurement.bytes)}`;
+  return [
+    { name, unit: 'ms', value: seconds * 1000 },
+    { name, unit: 'MB/s', value: seconds > 0 ? measurement.bytes / seconds / 1e6 : 0 },
+  ];
+}
 
-  constructor() {
-    // Per channel: one host event port and one guest connection; message ports and guest ports on top.
-    this.hv = createHypervisor(
-      { partitions: [{ id: 0, vpCount: 1 }, { id: 1, vpCount: 1 }], portCapacity: 4096, connectionCapacity: 4096 },
-      this.scheduler,
-    );
-    this.#memory = new GuestMemory(MAX_CHANNELS * 2 * RING_PAGES + 64);
-    this.allocator = new PageAllocator(this.#memory);
-    this.hostBus = HostBus.create({
-      host: this.hv.partition(0),
-      guest: this.hv.partition(1),
-      guestMemory: this.#memory,
-      scheduler: this.scheduler,
-    });
-  }
-
-  connect(): Promise<GuestBus> {
-    const partition = this.hv.partition(1);
-    return this.drive(GuestBus.connect({ partition, memory: this.#memory, allocator: this.allocator, scheduler: this.scheduler }));
-  }
-
-  /** A new offer of the bench device, with a fresh instance id. */
-  offer(): { readonly handle: HostOffer; readonly instanceId: string } {
-    const instanceId = `b0b0b0b0-0000-4000-8000-${(this.#instance++).toString(16).padStart(12, '0')}`;
-    return { handle: this.hostBus.offerChannel({ interfaceId: INTERFACE, instanceId }, DEVICE), instanceId };
-  }
-
-  async drive<T>(work: Promise<T>): Promise<T> {
-    let settled = false;
-    work.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    for (let idle = 0; !settled; ) {
-      idle = this.scheduler.runUntilIdle(10_000_000) === 0 ? idle + 1 : 0;
-      await nextTurn();
-      if (idle > 20) throw new Error('the bus machine stalled');
-    }
-    return work;
-  }
+function gpadlRows(measurement: GpadlMeasurement): string[][] {
+  const seconds = medianSeconds(measurement);
+  const pieces = measurement.gpadls === 1 ? '1 GPADL' : `${measurement.gpadls} GPADLs`;
+  return [
+    [`GPADL creation, ${mebibytes(measurement.bytes).replace('MiB', ' MiB')} buffer (${pieces}, median of ${measurement.samplesSeconds.length})`, `${formatDecimal(seconds * 1000, 2)} ms`],
+    ['  memory described per second', `${formatCount(seconds > 0 ? measurement.bytes / seconds / 1e6 : 0)} MB/s`],
+  ];
 }
 
 /** One full channel life, from the guest's and the host's side at once. */
 async function setupCycle(machine: BusMachine, bus: GuestBus): Promise<void> {
   const { handle, instanceId } = machine.offer();
-  const guestOffer = await bus.waitForOffer({ interfaceId: INTERFACE, instanceId });
+  const guestOffer = await bus.waitForOffer({ interfaceId: BENCH_INTERFACE, instanceId });
   const channel = await bus.openChannel(guestOffer.channelId, { outgoingRingPages: RING_PAGES, incomingRingPages: RING_PAGES });
   await channel.close();
   const rescinded = handle.rescind();
@@ -141,9 +111,9 @@ async function openAll(machine: BusMachine, bus: GuestBus): Promise<GuestOpenCha
 
 export const busSuite: SubBenchmark = {
   name: 'bus',
-  description: 'VMBus control plane, host and guest in one thread: channel setup rate, memory per channel, 2047 channels',
+  description: 'VMBus control plane, host and guest in one thread: channel setup rate, GPADL creation, memory per channel, 2047 channels',
   async run(context) {
-    context.progress.begin(4);
+    context.progress.begin(4 + GPADL_CASES.length);
     const gc = collectGarbage();
 
     const rateMachine = new BusMachine();
@@ -154,6 +124,12 @@ export const busSuite: SubBenchmark = {
     const concurrent = await setupRate(rateMachine, rateBus, CONCURRENT_BATCHES, BATCH);
     context.progress.step(`setup, ${BATCH} at a time`);
     await rateMachine.drive(rateBus.unload());
+
+    const gpadls: GpadlMeasurement[] = [];
+    for (const gpadlCase of GPADL_CASES) {
+      gpadls.push(await measureGpadlCreation(gpadlCase));
+      context.progress.step(`GPADL of ${mebibytes(gpadlCase.bytes)}`);
+    }
 
     const machine = new BusMachine();
     for (let i = 0; i < MAX_CHANNELS; i++) machine.offer();
@@ -191,12 +167,13 @@ export const busSuite: SubBenchmark = {
       { name: 'bus.memory.buffersPerOpenChannel', unit: 'bytes', value: buffersPerChannel },
       { name: 'bus.memory.ringPerOpenChannel', unit: 'bytes', value: ringBytes },
       { name: 'bus.open2047.seconds', unit: 's', value: openSeconds },
+      ...gpadls.flatMap(gpadlResults),
     ];
     return {
       results,
       tables: [
         {
-          title: 'bus: channel setup (offer + GPADL + open + close + rescind + release), seeded hypervisor, one thread',
+          title: 'bus: control plane, host and guest buses on a seeded hypervisor in one thread (CPU of both sides)',
           columns: [
             { header: 'figure', align: 'left' },
             { header: 'value', align: 'right' },
@@ -206,6 +183,7 @@ export const busSuite: SubBenchmark = {
             ['  CPU per setup', `${formatCount(sequential.cpuMicroseconds)} µs`],
             [`setup, ${BATCH} at a time`, `${formatCount(concurrent.perSecond)} channels/s`],
             ['  CPU per setup', `${formatCount(concurrent.cpuMicroseconds)} µs`],
+            ...gpadls.flatMap(gpadlRows),
             ['JS heap per open channel (host + guest)', `${formatCount(heapPerChannel)} B`],
             ['array buffers per open channel (ring copy buffers)', `${formatCount(buffersPerChannel)} B`],
             [`guest ring pages per open channel (${RING_PAGES}+${RING_PAGES} pages)`, `${formatCount(ringBytes)} B`],
@@ -213,7 +191,10 @@ export const busSuite: SubBenchmark = {
           ],
         },
       ],
-      notes: [],
+      notes: [
+        'setup = offer + ring GPADL + open + close + rescind + release. GPADL creation = GPADL_HEADER + GPADL_BODY messages until GPADL_CREATED; ' +
+          'one GPADL describes at most 8190 pages (a u16 range length), so a 64 MiB buffer takes several.',
+      ],
     };
   },
 };

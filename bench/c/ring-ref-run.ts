@@ -1,20 +1,25 @@
 import { spawn } from 'node:child_process';
 
-import type { RingBenchPlan } from '../ring/ring-bench-plan.js';
+import { batchesOf, type RingBenchPlan, type RingPublishing } from '../ring/ring-bench-plan.js';
 import type { RingRunner } from '../ring/ring-runner.js';
 import { parseLatencyLine, parseThroughputLine } from './ring-ref-output.js';
 import type { RingRefOutputError } from './ring-ref-output.js';
 
-/** The command line of one `ring-ref throughput` trial of `plan`. */
-export function ringRefThroughputArguments(plan: RingBenchPlan, payloadBytes: number): string[] {
+/** The command line of one `ring-ref throughput` trial of `plan` (batched unless told otherwise). */
+export function ringRefThroughputArguments(
+  plan: RingBenchPlan,
+  payloadBytes: number,
+  publishing: RingPublishing = 'batched',
+): string[] {
+  const { writeBatch, readBatch } = batchesOf(plan, publishing);
   return [
     'throughput',
     '--data-bytes', String(plan.dataBytes),
     '--payload-bytes', String(payloadBytes),
     '--warmup-ms', String(plan.warmupMs),
     '--duration-ms', String(plan.durationMs),
-    '--write-batch', String(plan.writeBatch),
-    '--read-batch', String(plan.readBatch),
+    '--write-batch', String(writeBatch),
+    '--read-batch', String(readBatch),
     '--pending-floor', String(plan.pendingFloor),
   ];
 }
@@ -60,8 +65,8 @@ function runRingRef<T>(
 export function cRingRunner(binary: string, plan: RingBenchPlan): RingRunner {
   return {
     implementation: 'c',
-    throughput: (payloadBytes) =>
-      runRingRef(binary, ringRefThroughputArguments(plan, payloadBytes), parseThroughputLine),
+    throughput: (payloadBytes, publishing) =>
+      runRingRef(binary, ringRefThroughputArguments(plan, payloadBytes, publishing), parseThroughputLine),
     latency: () => runRingRef(binary, ringRefLatencyArguments(plan), parseLatencyLine),
   };
 }

@@ -6,6 +6,8 @@
  *            --duration-ms N --write-batch N --read-batch N --pending-floor N
  *     A writer thread streams in-band packets of one size to a reader thread;
  *     counts what the reader got during the measured window after a warm-up.
+ *     Each side publishes its index (and decides whether to signal) once per
+ *     batch; batches of 1 and 1 are the one-at-a-time runs.
  *
  *   ring-ref latency --data-bytes N --request-bytes N --warmup N --samples N
  *     One request with completion requested in flight at a time; a server

@@ -40,7 +40,8 @@ async function stopRun(run: Run): Promise<void> {
   await Promise.all([run.receiver.terminate(), run.sender.terminate()]);
 }
 
-interface Counters {
+/** The counter words of a run at one instant. */
+export interface Counters {
   readonly atNs: bigint;
   readonly values: readonly number[];
 }
@@ -53,8 +54,25 @@ const COUNTED = [
   BENCH_WORD.writerSleeps,
 ] as const;
 
-function sample(words: Int32Array): Counters {
+/** Reads the counters the workers publish. */
+export function sampleCounters(words: Int32Array): Counters {
   return { atNs: process.hrtime.bigint(), values: COUNTED.map((index) => Atomics.load(words, index)) };
+}
+
+/** What the counters grew by between two samples, with the time between them. */
+export function countersGrowth(before: Counters, after: Counters): Omit<ThroughputMeasurement, 'payloadBytes'> {
+  // The words are 32-bit: growth is taken modulo 2^32.
+  const [packets, signalsToReader, signalsToWriter, readerSleeps, writerSleeps] = COUNTED.map(
+    (_, i) => ((after.values[i] ?? 0) - (before.values[i] ?? 0)) >>> 0,
+  );
+  return {
+    packets: packets!,
+    seconds: Number(after.atNs - before.atNs) / 1e9,
+    signalsToReader: signalsToReader!,
+    signalsToWriter: signalsToWriter!,
+    readerSleeps: readerSleeps!,
+    writerSleeps: writerSleeps!,
+  };
 }
 
 /** Packets (stream) or completed transactions per second over the measured window, with the signalling counts. */
@@ -65,24 +83,12 @@ export async function measureKmclThroughput(plan: KmclBenchPlan, api: BenchApi, 
     await Promise.all(workers.map((worker) => worker.ready));
     signalGo(run.control);
     await runFor(plan.warmupMs, workers);
-    const before = sample(run.control);
+    const before = sampleCounters(run.control);
     await runFor(plan.durationMs, workers);
-    const after = sample(run.control);
+    const after = sampleCounters(run.control);
     requestStop(run.control);
     await Promise.all(workers.map((worker) => worker.ended));
-    // The words are 32-bit: growth is taken modulo 2^32.
-    const [packets, signalsToReader, signalsToWriter, readerSleeps, writerSleeps] = COUNTED.map(
-      (_, i) => ((after.values[i] ?? 0) - (before.values[i] ?? 0)) >>> 0,
-    );
-    return {
-      payloadBytes: plan.payloadBytes,
-      packets: packets!,
-      seconds: Number(after.atNs - before.atNs) / 1e9,
-      signalsToReader: signalsToReader!,
-      signalsToWriter: signalsToWriter!,
-      readerSleeps: readerSleeps!,
-      writerSleeps: writerSleeps!,
-    };
+    return { payloadBytes: plan.payloadBytes, ...countersGrowth(before, after) };
   } finally {
     await stopRun(run);
   }

@@ -42,7 +42,7 @@ export class BenchSide {
   readonly #signalWord: number;
   readonly #sleepWord: number;
 
-  constructor(data: KmclWorkerData) {
+  constructor(data: Pick<KmclWorkerData, 'role' | 'control'>) {
     this.words = new Int32Array(data.control.buffer);
     const sender = data.role === 'sender';
     this.ownIndex = sender ? BENCH_WORD.backwardDoorbell : BENCH_WORD.forwardDoorbell;

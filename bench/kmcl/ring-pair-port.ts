@@ -98,8 +98,15 @@ class RingPairBus implements GuestBusPort {
   releaseId(): void {}
 }
 
-/** The VMBus device object of a worker whose one channel opens on `endpoint` (real time, small guest memory). */
-export function benchDevice(endpoint: DoorbellEndpoint): KmclDeviceObject {
-  const memory = new GuestMemory(16);
-  return KmclDeviceObject.createVmbus({ bus: new RingPairBus(endpoint), memory, allocator: new PageAllocator(memory) });
+/**
+ * The VMBus device object of a worker whose one channel opens on `endpoint`
+ * (real time). `memory` is the guest memory the worker sees: a small private
+ * one by default; both workers of a GPA-direct run pass views of the same
+ * shared buffer, so the ranges one sends resolve in the other. The device's
+ * allocator hands out pages from `firstFreePfn` on, leaving the pages below
+ * to whoever laid the memory out.
+ */
+export function benchDevice(endpoint: DoorbellEndpoint, memory = new GuestMemory(16), firstFreePfn = 1): KmclDeviceObject {
+  const allocator = new PageAllocator(memory, { firstPfn: firstFreePfn });
+  return KmclDeviceObject.createVmbus({ bus: new RingPairBus(endpoint), memory, allocator });
 }

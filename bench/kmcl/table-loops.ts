@@ -8,68 +8,15 @@
  * (the hypervisor's event dispatch); every KMCL step in between is synchronous.
  */
 import {
-  KMCL_CLIENT_INTERFACE_TYPE,
-  KMCL_CLIENT_INTERFACE_VERSION_V5,
-  NTSTATUS,
-  SIZEOF_KMCL_CLIENT_INTERFACE_V5,
-  VMB_CHANNEL_STATE_CHANGE_CALLBACKS_INIT,
   VMBUS_CHANNEL_FORMAT_FLAG_WAIT_FOR_COMPLETION,
-  queryInterface,
   type KMCL_CLIENT_INTERFACE_V5,
-  type Out,
-  type PFN_VMB_CHANNEL_PROCESS_PACKET,
-  type VMBCHANNEL,
   type VMBPACKET,
 } from '../../src/index.js';
 import { stopRequested, waitForGo } from '../ring/bench-control.js';
 import { announceReady, postResult } from '../ring/bench-worker.js';
 import type { BenchSide, KmclWorkerData } from './kmcl-worker-data.js';
-import { BENCH_OFFER, DoorbellEndpoint, benchDevice } from './ring-pair-port.js';
-
-function check(what: string, status: number): void {
-  if (status !== NTSTATUS.STATUS_SUCCESS) throw new Error(`${what} failed: 0x${status.toString(16)}`);
-}
-
-interface OpenTable {
-  readonly kmcl: KMCL_CLIENT_INTERFACE_V5;
-  readonly channel: VMBCHANNEL;
-}
-
-/** Queries the table, opens the channel on `endpoint` with `processPacket`, and waits for EvtChannelPostStarted. */
-async function openOnTable(endpoint: DoorbellEndpoint, processPacket: PFN_VMB_CHANNEL_PROCESS_PACKET): Promise<OpenTable> {
-  const device = benchDevice(endpoint);
-  const table: Out<KMCL_CLIENT_INTERFACE_V5 | null> = { value: null };
-  check('query', queryInterface(device, KMCL_CLIENT_INTERFACE_TYPE, table, SIZEOF_KMCL_CLIENT_INTERFACE_V5, KMCL_CLIENT_INTERFACE_VERSION_V5));
-  const kmcl = table.value!;
-  const box: Out<VMBCHANNEL | null> = { value: null };
-  check('VmbChannelAllocate', kmcl.VmbChannelAllocate(device.childForChannel(BENCH_OFFER.channelId)!, false, box));
-  const channel = box.value!;
-  const started = new Promise<void>((resolve) => {
-    const callbacks = VMB_CHANNEL_STATE_CHANGE_CALLBACKS_INIT();
-    callbacks.EvtChannelPostStarted = () => resolve();
-    check('VmbChannelInitSetStateChangeCallbacks', kmcl.VmbChannelInitSetStateChangeCallbacks(channel, callbacks));
-  });
-  check('VmbChannelInitSetProcessPacketCallbacks', kmcl.VmbChannelInitSetProcessPacketCallbacks(channel, processPacket, null));
-  check('VmbChannelEnable', kmcl.VmbChannelEnable(channel));
-  await started;
-  return { kmcl, channel };
-}
-
-/**
- * Sleeps on the doorbell and delivers its signals until `done` (or the main
- * thread says stop), publishing the count `counted` returns (when this side counts).
- */
-function serve(endpoint: DoorbellEndpoint, side: BenchSide, done: () => boolean, counted: (() => number) | null): void {
-  while (!stopRequested(side.words)) {
-    // Read the ticket before delivering: a ring during the delivery then makes the sleep return at once.
-    const seen = side.own.ticket();
-    endpoint.deliverSignal();
-    if (counted !== null) side.publish(counted());
-    if (done() || stopRequested(side.words)) break;
-    if (side.own.ticket() === seen) side.countSleep();
-    side.own.sleep(seen);
-  }
-}
+import { DoorbellEndpoint } from './ring-pair-port.js';
+import { check, openOnTable, serve } from './table-channel.js';
 
 export async function tableReceiver(data: KmclWorkerData, side: BenchSide): Promise<void> {
   const endpoint = new DoorbellEndpoint(data.forward, data.backward, side.peer, side.ringPeer);

@@ -7,7 +7,7 @@ import { measureThroughput } from './throughput-run.js';
 export function kmclRingRunner(plan: RingBenchPlan): RingRunner {
   return {
     implementation: 'kmcl',
-    throughput: (payloadBytes) => measureThroughput(plan, payloadBytes),
+    throughput: (payloadBytes, publishing) => measureThroughput(plan, payloadBytes, publishing),
     latency: () => measureLatency(plan),
   };
 }

@@ -5,20 +5,25 @@
 export interface RingBenchPlan {
   /** Data area of each ring (a control page comes on top). */
   readonly dataBytes: number;
-  /** In-band payload sizes for the throughput runs. */
+  /** In-band payload sizes for the throughput runs (batched). */
   readonly payloadSizes: readonly number[];
   /**
-   * Throughput runs per payload size and implementation. The figure reported
-   * is the median trial; trials of kmcl and C alternate, so background load on
-   * a shared machine hits both alike.
+   * Sizes that also run one packet at a time: both sides publish their index
+   * and decide whether to signal after every packet (absent: none).
+   */
+  readonly oneAtATimeSizes?: readonly number[];
+  /**
+   * Throughput runs per payload size, publishing mode and implementation. The
+   * figure reported is the median trial; trials of kmcl and C alternate, so
+   * background load on a shared machine hits both alike.
    */
   readonly trials: number;
   /** Unmeasured time before each throughput window (JIT, caches, steady state). */
   readonly warmupMs: number;
   readonly durationMs: number;
-  /** Packets written before the write index is published (and the reader maybe signalled). */
+  /** Batched runs: packets written before the write index is published (and the reader maybe signalled). */
   readonly writeBatch: number;
-  /** Packets read before the read index is published (and the writer maybe signalled). */
+  /** Batched runs: packets read before the read index is published (and the writer maybe signalled). */
   readonly readBatch: number;
   /**
    * Least pending send size a blocked writer asks for, so it is not woken for
@@ -30,15 +35,40 @@ export interface RingBenchPlan {
   readonly latencySamples: number;
 }
 
-const RING_DATA_BYTES = 256 * 1024;
+/**
+ * How often each side publishes its ring index (and decides whether to ring
+ * the peer): once per batch of the plan, or after every packet.
+ */
+export type RingPublishing = 'batched' | 'one-at-a-time';
 
-/** The plan `npm run bench -- ring` runs: about 35 s in all on a 2-core machine. */
+/** Packets per publish at the writer and at the reader. */
+export interface RingBatches {
+  readonly writeBatch: number;
+  readonly readBatch: number;
+}
+
+/** The batches a publishing mode uses under `plan`. */
+export function batchesOf(plan: RingBenchPlan, publishing: RingPublishing): RingBatches {
+  return publishing === 'batched' ? { writeBatch: plan.writeBatch, readBatch: plan.readBatch } : { writeBatch: 1, readBatch: 1 };
+}
+
+const RING_DATA_BYTES = 256 * 1024;
+const ALL_SIZES = [64, 256, 1024, 16384];
+
+/**
+ * The plan `npm run bench -- ring` runs: 4 sizes × 2 publishing modes × 2
+ * implementations × 3 trials of 0.25 + 0.6 s, about 50 s on a 2-core
+ * machine. The windows are short so that `npm run bench` (every
+ * sub-benchmark) stays under 5 minutes; three trials and the median keep a
+ * noisy neighbour from deciding a figure.
+ */
 export const RING_BENCH_PLAN: RingBenchPlan = {
   dataBytes: RING_DATA_BYTES,
-  payloadSizes: [64, 1024, 16384],
+  payloadSizes: ALL_SIZES,
+  oneAtATimeSizes: ALL_SIZES,
   trials: 3,
-  warmupMs: 300,
-  durationMs: 1000,
+  warmupMs: 250,
+  durationMs: 600,
   writeBatch: 32,
   readBatch: 64,
   // What kmcl's RingWriter.requestSpace asks for at least: a quarter of the largest packet (size - 8),

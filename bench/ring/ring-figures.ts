@@ -3,6 +3,7 @@ import { formatCount, formatDecimal } from '../harness/number-format.js';
 import { summarizeLatency } from '../harness/percentile.js';
 import type { LatencySummary } from '../harness/percentile.js';
 import type { Table } from '../harness/table.js';
+import type { RingBenchPlan, RingPublishing } from './ring-bench-plan.js';
 import type {
   LatencyMeasurement,
   RingMeasurement,
@@ -46,17 +47,43 @@ export function latencyFigures(measurement: LatencyMeasurement): LatencySummary 
   return summarizeLatency(measurement.samplesNs.map((ns) => ns / 1000));
 }
 
-/** Names of machine-readable ring results, e.g. `ring.kmcl.throughput.64B`. */
-export function throughputResultName(prefix: string, payloadBytes: number): string {
-  return `${prefix}.throughput.${payloadBytes}B`;
+/**
+ * Names of machine-readable ring results: `ring.kmcl.throughput.64B` for a
+ * batched run, `ring.kmcl.throughput.64B.one-at-a-time` for the other mode.
+ */
+export function throughputResultName(prefix: string, payloadBytes: number, publishing: RingPublishing = 'batched'): string {
+  const name = `${prefix}.throughput.${payloadBytes}B`;
+  return publishing === 'batched' ? name : `${name}.${publishing}`;
+}
+
+/** A throughput series with the publishing mode it ran in. */
+export interface PublishedSeries {
+  readonly publishing: RingPublishing;
+  readonly series: ThroughputSeries;
+}
+
+/** Every throughput series of a measurement, batched ones first. */
+export function publishedSeries(measurement: RingMeasurement): PublishedSeries[] {
+  return [
+    ...measurement.throughput.map((series) => ({ publishing: 'batched' as const, series })),
+    ...(measurement.oneAtATime ?? []).map((series) => ({ publishing: 'one-at-a-time' as const, series })),
+  ];
+}
+
+/** What the two publishing modes mean under `plan`, for the reader of the tables. */
+export function publishingNote(plan: RingBenchPlan): string {
+  return (
+    `batched: the writer publishes its index every ${plan.writeBatch} packets and the reader every ${plan.readBatch}; ` +
+    'one-at-a-time: both publish and decide whether to signal after every packet.'
+  );
 }
 
 /** Machine-readable results of one implementation's run (median trials), named under `prefix`. */
 export function ringResults(prefix: string, measurement: RingMeasurement): BenchResult[] {
   const results: BenchResult[] = [];
-  for (const series of measurement.throughput) {
+  for (const { publishing, series } of publishedSeries(measurement)) {
     const figures = throughputFigures(medianTrial(series));
-    const name = throughputResultName(prefix, series.payloadBytes);
+    const name = throughputResultName(prefix, series.payloadBytes, publishing);
     results.push({ name, unit: 'packets/s', value: figures.packetsPerSecond });
     results.push({ name, unit: 'MB/s', value: figures.megabytesPerSecond });
   }
@@ -72,13 +99,14 @@ export function ringTables(title: string, measurement: RingMeasurement): Table[]
   const throughput: Table = {
     title: `${title}: throughput, ${measurement.ringDataBytes / 1024} KiB ring, writer and reader threads, median trial`,
     columns: [
+      { header: 'publishing', align: 'left' },
       { header: 'payload', align: 'right' },
       { header: 'packets/s', align: 'right' },
       { header: 'MB/s', align: 'right' },
     ],
-    rows: measurement.throughput.map((series) => {
+    rows: publishedSeries(measurement).map(({ publishing, series }) => {
       const f = throughputFigures(medianTrial(series));
-      return [`${series.payloadBytes} B`, formatCount(f.packetsPerSecond), formatDecimal(f.megabytesPerSecond, 1)];
+      return [publishing, `${series.payloadBytes} B`, formatCount(f.packetsPerSecond), formatDecimal(f.megabytesPerSecond, 1)];
     }),
   };
   return [throughput, latencyTable(title, [measurement]), trialsTable(title, [measurement])];
@@ -116,6 +144,7 @@ export function trialsTable(title: string, measurements: readonly RingMeasuremen
     title: `${title}: trials (M packets/s) and median trial's doorbells and sleeps per 1000 packets`,
     columns: [
       { header: 'implementation', align: 'left' },
+      { header: 'publishing', align: 'left' },
       { header: 'payload', align: 'right' },
       { header: 'trials', align: 'left' },
       { header: 'to reader', align: 'right' },
@@ -123,13 +152,14 @@ export function trialsTable(title: string, measurements: readonly RingMeasuremen
       { header: 'reader sleeps', align: 'right' },
       { header: 'writer sleeps', align: 'right' },
     ],
-    rows: measurements.flatMap(({ implementation, throughput }) =>
-      throughput.map((series) => {
+    rows: measurements.flatMap((measurement) =>
+      publishedSeries(measurement).map(({ publishing, series }) => {
         const median = medianTrial(series);
         const perThousand = (count: number): string =>
           formatDecimal(median.packets > 0 ? (count * 1000) / median.packets : 0, 2);
         return [
-          implementation,
+          measurement.implementation,
+          publishing,
           `${series.payloadBytes} B`,
           series.trials.map((t) => formatDecimal(throughputFigures(t).packetsPerSecond / 1e6, 3)).join(' '),
           perThousand(median.signalsToReader),

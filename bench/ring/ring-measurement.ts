@@ -37,6 +37,9 @@ export type RingImplementation = 'kmcl' | 'c';
 export interface RingMeasurement {
   readonly implementation: RingImplementation;
   readonly ringDataBytes: number;
+  /** Batched runs (the plan's write and read batches), one series per payload size. */
   readonly throughput: readonly ThroughputSeries[];
+  /** Runs that publish after every packet on both sides (absent: the plan ran none). */
+  readonly oneAtATime?: readonly ThroughputSeries[];
   readonly latency: LatencyMeasurement;
 }

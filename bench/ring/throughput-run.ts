@@ -2,7 +2,7 @@ import { FlatRingMemory, initializeRing } from '../../src/ring/index.js';
 import { RING_PAGE_SIZE } from '../../src/wire/ring-control.js';
 import { BENCH_WORD, allocateBenchControl, requestStop, signalGo } from './bench-control.js';
 import { BenchWorker, runFor } from './bench-worker.js';
-import type { RingBenchPlan } from './ring-bench-plan.js';
+import { batchesOf, type RingBenchPlan, type RingPublishing } from './ring-bench-plan.js';
 import type { ThroughputMeasurement } from './ring-measurement.js';
 
 /** What each throughput worker gets: the shared ring and control words, and its batch size. */
@@ -42,10 +42,16 @@ function growth(start: number, end: number): number {
 
 /**
  * Streams `payloadBytes` in-band packets from a writer worker to a reader
- * worker through kmcl's ring engine over a SharedArrayBuffer, and counts what
- * the reader received during the measured window (after the warm-up).
+ * worker through kmcl's ring engine over a SharedArrayBuffer, publishing as
+ * `publishing` says, and counts what the reader received during the measured
+ * window (after the warm-up).
  */
-export async function measureThroughput(plan: RingBenchPlan, payloadBytes: number): Promise<ThroughputMeasurement> {
+export async function measureThroughput(
+  plan: RingBenchPlan,
+  payloadBytes: number,
+  publishing: RingPublishing = 'batched',
+): Promise<ThroughputMeasurement> {
+  const { writeBatch, readBatch } = batchesOf(plan, publishing);
   const memory = FlatRingMemory.allocate(plan.dataBytes / RING_PAGE_SIZE);
   // The reader starts masked, as OpenVMM creates the rings it reads (openvmm-vmbus.md §6.2); so does the C reference.
   initializeRing(memory, { interruptMask: true });
@@ -54,11 +60,11 @@ export async function measureThroughput(plan: RingBenchPlan, payloadBytes: numbe
   const workers = [
     new BenchWorker<void>(new URL('./throughput-reader-worker.js', import.meta.url), {
       ...shared,
-      batch: plan.readBatch,
+      batch: readBatch,
     } satisfies ThroughputWorkerData),
     new BenchWorker<void>(new URL('./throughput-writer-worker.js', import.meta.url), {
       ...shared,
-      batch: plan.writeBatch,
+      batch: writeBatch,
     } satisfies ThroughputWorkerData),
   ];
   try {

@@ -5,7 +5,7 @@ import { cRingRunner } from '../c/ring-ref-run.js';
 import type { BenchContext, SubBenchmark } from '../harness/sub-benchmark.js';
 import { RING_BENCH_PLAN } from '../ring/ring-bench-plan.js';
 import type { RingBenchPlan } from '../ring/ring-bench-plan.js';
-import { ringResults, ringTables } from '../ring/ring-figures.js';
+import { publishingNote, ringResults, ringTables } from '../ring/ring-figures.js';
 import { measureRings, ringRunSteps } from '../ring/ring-runner.js';
 
 /** The C reference's figures for `plan`: shared by an earlier sub-benchmark, or built and measured now. */
@@ -36,7 +36,7 @@ export const cSuite: SubBenchmark = {
     return {
       results: ringResults('c', outcome.measurement),
       tables: ringTables('c', outcome.measurement),
-      notes: [`C reference built with ${outcome.compiler}`],
+      notes: [publishingNote(RING_BENCH_PLAN), `C reference built with ${outcome.compiler}`],
     };
   },
 };

@@ -8,10 +8,12 @@ import { formatCount, formatDecimal } from '../harness/number-format.js';
 import type { SubBenchmark } from '../harness/sub-benchmark.js';
 import type { Table } from '../harness/table.js';
 import { kmclRingRunner } from '../ring/kmcl-ring-run.js';
-import { RING_BENCH_PLAN } from '../ring/ring-bench-plan.js';
+import { RING_BENCH_PLAN, type RingPublishing } from '../ring/ring-bench-plan.js';
 import {
   latencyTable,
   medianTrial,
+  publishedSeries,
+  publishingNote,
   ringResults,
   throughputFigures,
   throughputResultName,
@@ -21,31 +23,40 @@ import type { RingMeasurement, ThroughputSeries } from '../ring/ring-measurement
 import { measureRings, ringRunSteps } from '../ring/ring-runner.js';
 import type { RingRunner } from '../ring/ring-runner.js';
 
-/** The issue's goals for kmcl's throughput as a fraction of the C reference's, per payload size. */
+/** The issue's goals for kmcl's batched throughput as a fraction of the C reference's, per payload size. */
 export const RING_THROUGHPUT_TARGETS: ReadonlyMap<number, number> = new Map([
   [64, 0.5],
   [16384, 0.8],
 ]);
 
-/** ours/C median packet rate for one payload size, with its target when the issue sets one. */
-export function throughputRatio(ours: ThroughputSeries, c: ThroughputSeries): BenchResult {
+/**
+ * ours/C median packet rate for one payload size and publishing mode, with
+ * its target when the issue sets one (batched runs only).
+ */
+export function throughputRatio(ours: ThroughputSeries, c: ThroughputSeries, publishing: RingPublishing = 'batched'): BenchResult {
   const cRate = throughputFigures(medianTrial(c)).packetsPerSecond;
   const value = cRate > 0 ? throughputFigures(medianTrial(ours)).packetsPerSecond / cRate : 0;
-  const goal = RING_THROUGHPUT_TARGETS.get(ours.payloadBytes);
-  const name = throughputResultName('ring.ratio', ours.payloadBytes);
+  const goal = publishing === 'batched' ? RING_THROUGHPUT_TARGETS.get(ours.payloadBytes) : undefined;
+  const name = throughputResultName('ring.ratio', ours.payloadBytes, publishing);
   return goal === undefined
     ? { name, unit: 'ours/C', value }
     : { name, unit: 'ours/C', value, target: targetFor(value, goal) };
 }
 
+/** C's series of the same size and publishing mode as `ours`, if C ran. */
+function matchingSeries(c: RingMeasurement | undefined, publishing: RingPublishing, ours: ThroughputSeries): ThroughputSeries | undefined {
+  if (c === undefined) return undefined;
+  return publishedSeries(c).find((p) => p.publishing === publishing && p.series.payloadBytes === ours.payloadBytes)?.series;
+}
+
 function comparisonTable(kmcl: RingMeasurement, c: RingMeasurement | undefined): Table {
-  const rows = kmcl.throughput.map((ours) => {
-    const theirs = c?.throughput.find((series) => series.payloadBytes === ours.payloadBytes);
+  const rows = publishedSeries(kmcl).map(({ publishing, series: ours }) => {
+    const theirs = matchingSeries(c, publishing, ours);
     const f = throughputFigures(medianTrial(ours));
-    const cells = [`${ours.payloadBytes} B`, formatCount(f.packetsPerSecond), formatDecimal(f.megabytesPerSecond, 1)];
+    const cells = [publishing, `${ours.payloadBytes} B`, formatCount(f.packetsPerSecond), formatDecimal(f.megabytesPerSecond, 1)];
     if (theirs === undefined) return [...cells, '-', '-', '-', '-'];
     const g = throughputFigures(medianTrial(theirs));
-    const ratio = throughputRatio(ours, theirs);
+    const ratio = throughputRatio(ours, theirs, publishing);
     const goal = ratio.target;
     const target = goal === undefined ? '-' : `≥ ${formatDecimal(goal.atLeast, 2)} ${goal.met ? '✔' : '✘'}`;
     return [
@@ -59,6 +70,7 @@ function comparisonTable(kmcl: RingMeasurement, c: RingMeasurement | undefined):
   return {
     title: `ring: cross-thread throughput, ${kmcl.ringDataBytes / 1024} KiB ring, in-band packets, median trial`,
     columns: [
+      { header: 'publishing', align: 'left' },
       { header: 'payload', align: 'right' },
       { header: 'kmcl packets/s', align: 'right' },
       { header: 'kmcl MB/s', align: 'right' },
@@ -73,9 +85,9 @@ function comparisonTable(kmcl: RingMeasurement, c: RingMeasurement | undefined):
 
 /**
  * `ring`: kmcl's ring engine across worker threads (throughput for 64 B,
- * 1 KiB and 16 KiB in-band packets; round-trip latency), next to the C
- * reference on the same plan, trials interleaved, with ours/C ratios against
- * the issue's targets.
+ * 256 B, 1 KiB and 16 KiB in-band packets, batched and one at a time;
+ * round-trip latency), next to the C reference on the same plan, trials
+ * interleaved, with ours/C ratios against the issue's targets.
  */
 export const ringSuite: SubBenchmark = {
   name: 'ring',
@@ -100,15 +112,15 @@ export const ringSuite: SubBenchmark = {
     const c = reference?.kind === 'measured' ? reference.measurement : undefined;
     // The C figures are repeated under ring.c.* so `ring --json` stands alone.
     const results = [...ringResults('ring.kmcl', kmcl), ...(c === undefined ? [] : ringResults('ring.c', c))];
-    for (const ours of kmcl.throughput) {
-      const theirs = c?.throughput.find((series) => series.payloadBytes === ours.payloadBytes);
-      if (theirs !== undefined) results.push(throughputRatio(ours, theirs));
+    for (const { publishing, series: ours } of publishedSeries(kmcl)) {
+      const theirs = matchingSeries(c, publishing, ours);
+      if (theirs !== undefined) results.push(throughputRatio(ours, theirs, publishing));
     }
     const measurements = c === undefined ? [kmcl] : [kmcl, c];
     return {
       results,
       tables: [comparisonTable(kmcl, c), latencyTable('ring', measurements), trialsTable('ring', measurements)],
-      notes: reference?.kind === 'skipped' ? [reference.note] : [],
+      notes: [publishingNote(plan), ...(reference?.kind === 'skipped' ? [reference.note] : [])],
     };
   },
 };

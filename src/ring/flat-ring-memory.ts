@@ -4,7 +4,8 @@
  * another thread maps too, or a mapped file's contents.
  */
 import { RING_CONTROL_PAGE_SIZE, RING_DATA_OFFSET, RING_PAGE_SIZE } from '../wire/ring-control.js';
-import { assertRingDataSize, controlWords, copyUnits, unitView, wordView, type RingMemory } from './ring-memory.js';
+import { assertRingDataSize, controlWords, copyUnits, unitView, wordView, type CopyTarget, type RingMemory } from './ring-memory.js';
+import { copyBytes } from './shared-copy.js';
 
 export interface FlatRingAllocateOptions {
   /** Back the ring with a `SharedArrayBuffer` (default) so a worker can map the same bytes. */
@@ -40,15 +41,15 @@ export class FlatRingMemory implements RingMemory {
     return new FlatRingMemory(new Uint8Array(buffer));
   }
 
-  read(offset: number, byteLength: number, target: BigInt64Array, targetIndex: number): void {
+  read(offset: number, byteLength: number, target: CopyTarget, targetUnit: number): void {
     const size = this.dataSize;
     const start = offset >= size ? offset - size : offset;
     const first = size - start;
     if (byteLength <= first) {
-      copyUnits(this.dataUnits, start >>> 3, byteLength >>> 3, target, targetIndex);
+      copyUnits(this.dataUnits, this.data, start >>> 3, byteLength >>> 3, target, targetUnit);
     } else {
-      copyUnits(this.dataUnits, start >>> 3, first >>> 3, target, targetIndex);
-      copyUnits(this.dataUnits, 0, (byteLength - first) >>> 3, target, targetIndex + (first >>> 3));
+      copyUnits(this.dataUnits, this.data, start >>> 3, first >>> 3, target, targetUnit);
+      copyUnits(this.dataUnits, this.data, 0, (byteLength - first) >>> 3, target, targetUnit + (first >>> 3));
     }
   }
 
@@ -57,10 +58,10 @@ export class FlatRingMemory implements RingMemory {
     const start = offset >= size ? offset - size : offset;
     const first = size - start;
     if (source.length <= first) {
-      this.data.set(source, start);
+      copyBytes(this.data, start, source);
     } else {
-      this.data.set(source.subarray(0, first), start);
-      this.data.set(source.subarray(first), 0);
+      copyBytes(this.data, start, source.subarray(0, first));
+      copyBytes(this.data, 0, source.subarray(first));
     }
   }
 

@@ -3,8 +3,8 @@
  * It knows nothing of channels, threads or timers; `commit()` and
  * `requestSpace()` return "signal the peer now" decisions for the caller to act on.
  */
-export type { RingMemory, RingInitOptions } from './ring-memory.js';
-export { initializeRing } from './ring-memory.js';
+export type { RingMemory, RingInitOptions, CopyTarget } from './ring-memory.js';
+export { initializeRing, copyTarget } from './ring-memory.js';
 export { FlatRingMemory, type FlatRingAllocateOptions } from './flat-ring-memory.js';
 export { PagedRingMemory } from './paged-ring-memory.js';
 export { RingReader, RingPacketView } from './ring-reader.js';

@@ -4,7 +4,8 @@
  * GPADL). Copies split at page boundaries.
  */
 import { RING_PAGE_SIZE } from '../wire/ring-control.js';
-import { assertRingDataSize, controlWords, copyUnits, unitView, wordView, type RingMemory } from './ring-memory.js';
+import { assertRingDataSize, controlWords, copyUnits, unitView, wordView, type CopyTarget, type RingMemory } from './ring-memory.js';
+import { copyBytes } from './shared-copy.js';
 
 const PAGE_SHIFT = 12;
 const PAGE_MASK = RING_PAGE_SIZE - 1;
@@ -33,15 +34,16 @@ export class PagedRingMemory implements RingMemory {
     this.pageUnits = this.pages.map((page) => unitView(page, 0, RING_PAGE_SIZE));
   }
 
-  read(offset: number, byteLength: number, target: BigInt64Array, targetIndex: number): void {
+  read(offset: number, byteLength: number, target: CopyTarget, targetUnit: number): void {
     const size = this.dataSize;
     let at = offset >= size ? offset - size : offset;
-    let to = targetIndex;
+    let to = targetUnit;
     let remaining = byteLength;
     while (remaining > 0) {
       const inPage = at & PAGE_MASK;
       const run = Math.min(remaining, RING_PAGE_SIZE - inPage);
-      copyUnits(this.pageUnits[at >>> PAGE_SHIFT]!, inPage >>> 3, run >>> 3, target, to);
+      const page = at >>> PAGE_SHIFT;
+      copyUnits(this.pageUnits[page]!, this.pages[page]!, inPage >>> 3, run >>> 3, target, to);
       to += run >>> 3;
       remaining -= run;
       at += run;
@@ -55,14 +57,14 @@ export class PagedRingMemory implements RingMemory {
     const inFirstPage = at & PAGE_MASK;
     if (source.length <= RING_PAGE_SIZE - inFirstPage) {
       // The common small packet: one page, no view to cut.
-      this.pages[at >>> PAGE_SHIFT]!.set(source, inFirstPage);
+      copyBytes(this.pages[at >>> PAGE_SHIFT]!, inFirstPage, source);
       return;
     }
     let from = 0;
     while (from < source.length) {
       const inPage = at & PAGE_MASK;
       const run = Math.min(source.length - from, RING_PAGE_SIZE - inPage);
-      this.pages[at >>> PAGE_SHIFT]!.set(source.subarray(from, from + run), inPage);
+      copyBytes(this.pages[at >>> PAGE_SHIFT]!, inPage, source.subarray(from, from + run));
       from += run;
       at += run;
       if (at === size) at = 0;

@@ -4,6 +4,7 @@
  * wrapping at the end. Implementations: `FlatRingMemory` (one contiguous byte
  * array) and `PagedRingMemory` (4 KiB pages scattered in guest memory).
  */
+import { copyBytes } from './shared-copy.js';
 import {
   FEATURE_SUPPORTS_PENDING_SEND_SIZE,
   RING_CONTROL_PAGE_SIZE,
@@ -24,11 +25,11 @@ export interface RingMemory {
   readonly dataSize: number;
   /**
    * Copies `byteLength` bytes (a multiple of 8, at most `dataSize`) starting at
-   * data offset `offset` into `target` from element `targetIndex`. `offset` is
+   * data offset `offset` into `target` from unit `targetUnit`. `offset` is
    * 8-aligned and below `2 * dataSize`; offsets and copies past the end wrap,
    * as if the data pages were mapped twice back to back.
    */
-  read(offset: number, byteLength: number, target: BigInt64Array, targetIndex: number): void;
+  read(offset: number, byteLength: number, target: CopyTarget, targetUnit: number): void;
   /** Copies all of `source` (at most `dataSize` bytes) to data offset `offset`, wrapping as above. */
   writeBytes(offset: number, source: Uint8Array): void;
   /**
@@ -39,18 +40,35 @@ export interface RingMemory {
 }
 
 /**
+ * A private buffer packets are copied into, seen two ways: as 8-byte units for
+ * small copies and as bytes for bulk ones. Made once by its owner.
+ */
+export interface CopyTarget {
+  readonly units: BigInt64Array;
+  /** The same memory as `units`. */
+  readonly bytes: Uint8Array;
+}
+
+/** A `CopyTarget` over all of `buffer` (its length a multiple of 8). */
+export function copyTarget(buffer: ArrayBuffer): CopyTarget {
+  return { units: new BigInt64Array(buffer), bytes: new Uint8Array(buffer) };
+}
+
+/**
  * Copies of at most this many 8-byte units run as a plain loop over
  * BigInt64Arrays: optimized code moves those elements without making BigInts,
- * and below ~512 bytes the loop beats `set(subarray(...))`, whose view
- * allocation and call cost ~60-100 ns; above it `set`'s bulk copy wins.
+ * and below ~512 bytes the loop beats a bulk copy, whose view allocation and
+ * call cost ~60-100 ns; above it the bulk copy (native from 2 KiB) wins.
  */
 export const SMALL_COPY_UNITS = 64;
 
-export function copyUnits(source: BigInt64Array, from: number, count: number, target: BigInt64Array, to: number): void {
+/** Copies `count` units of ring memory (`units`, the same memory as `bytes`) from unit `from` into `target` at unit `to`. */
+export function copyUnits(units: BigInt64Array, bytes: Uint8Array, from: number, count: number, target: CopyTarget, to: number): void {
   if (count <= SMALL_COPY_UNITS) {
-    for (let i = 0; i < count; i++) target[to + i] = source[from + i]!;
+    const targetUnits = target.units;
+    for (let i = 0; i < count; i++) targetUnits[to + i] = units[from + i]!;
   } else {
-    target.set(source.subarray(from, from + count), to);
+    copyBytes(target.bytes, to << 3, bytes.subarray(from << 3, (from + count) << 3));
   }
 }
 

@@ -20,7 +20,7 @@ import {
 } from '../wire/packet-descriptor.js';
 import { decodePacket, type Packet } from '../wire/packet.js';
 import type { WireError } from '../wire/wire-error.js';
-import type { RingMemory } from './ring-memory.js';
+import { copyTarget, type CopyTarget, type RingMemory } from './ring-memory.js';
 import { RingCorruptError, type RingCorruptCode } from './ring-corrupt-error.js';
 import { advanceRingIndex, indexMessage, ringBytesUsed } from './ring-indices.js';
 
@@ -87,8 +87,8 @@ export class RingReader {
   /** The packet the last successful `tryRead` returned. */
   readonly packet: RingPacketView;
   private readonly control: Int32Array;
-  /** Private copy of the current packet: 8-byte units to copy into, words to parse. */
-  private readonly copyUnits: BigInt64Array;
+  /** Private copy of the current packet: units and bytes to copy into, words to parse. */
+  private readonly copy: CopyTarget;
   private readonly copyWords: Int32Array;
   /** Where the next packet starts (private until `commit`). */
   private readIndex: number;
@@ -103,9 +103,9 @@ export class RingReader {
     this.dataSize = memory.dataSize;
     this.control = memory.control;
     const copy = new ArrayBuffer(Math.min(this.dataSize - PACKET_TRAILER_SIZE, MAX_PACKET_LENGTH));
-    this.copyUnits = new BigInt64Array(copy);
+    this.copy = copyTarget(copy);
     this.copyWords = new Int32Array(copy);
-    this.packet = new RingPacketView(new Uint8Array(copy));
+    this.packet = new RingPacketView(this.copy.bytes);
     // Our own index, but the page is shared: validate it like the peer's.
     const readIndex = Atomics.load(this.control, RING_CONTROL_WORD.readIndex) >>> 0;
     if (!isValidRingIndex(readIndex, this.dataSize)) this.fail('invalid-read-index', indexMessage('read', readIndex, this.dataSize));
@@ -136,7 +136,7 @@ export class RingReader {
     if (available < MIN_PACKET_RING_SIZE) {
       this.fail('truncated-packet', `${available} bytes published at read index ${readIndex}: less than a descriptor and trailer`);
     }
-    this.memory.read(readIndex, PACKET_DESCRIPTOR_SIZE, this.copyUnits, 0);
+    this.memory.read(readIndex, PACKET_DESCRIPTOR_SIZE, this.copy, 0);
     // Parse only the private copy: the writer may rewrite the ring meanwhile.
     const words = this.copyWords;
     const word0 = words[0]!;
@@ -156,7 +156,7 @@ export class RingReader {
     }
     const length = length8 * 8;
     if (length > PACKET_DESCRIPTOR_SIZE) {
-      this.memory.read(readIndex + PACKET_DESCRIPTOR_SIZE, length - PACKET_DESCRIPTOR_SIZE, this.copyUnits, DESCRIPTOR_UNITS);
+      this.memory.read(readIndex + PACKET_DESCRIPTOR_SIZE, length - PACKET_DESCRIPTOR_SIZE, this.copy, DESCRIPTOR_UNITS);
     }
     const packet = this.packet;
     packet.packetType = packetType;

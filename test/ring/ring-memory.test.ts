@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlatRingMemory } from '../../src/ring/flat-ring-memory.js';
 import { PagedRingMemory } from '../../src/ring/paged-ring-memory.js';
-import { initializeRing, type RingMemory } from '../../src/ring/ring-memory.js';
+import { copyTarget, initializeRing, type RingMemory } from '../../src/ring/ring-memory.js';
 import { FEATURE_SUPPORTS_PENDING_SEND_SIZE, RING_CONTROL_WORD } from '../../src/wire/ring-control.js';
 import { RING_KINDS } from './ring-fixtures.js';
 
@@ -55,9 +55,9 @@ test('initializeRing empties the ring and advertises pending-send-size support b
 });
 
 function readBytes(memory: RingMemory, offset: number, length: number): Uint8Array {
-  const units = new BigInt64Array(length / 8 + 1);
-  memory.read(offset, length, units, 1);
-  return new Uint8Array(units.buffer, 8, length);
+  const target = copyTarget(new ArrayBuffer(length + 8));
+  memory.read(offset, length, target, 1);
+  return target.bytes.subarray(8);
 }
 
 for (const [kind, make] of Object.entries(RING_KINDS)) {

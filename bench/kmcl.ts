@@ -14,7 +14,7 @@
  * Targets: KMCL send + complete ≥ 0.67 × the raw ring's, 64 B; GPA-direct
  * 1 MiB ≥ 0.7 × the plain copy.
  */
-import { targetFor, type BenchResult } from './harness/bench-result.js';
+import { describeTarget, targetFor, type BenchResult } from './harness/bench-result.js';
 import { formatCount, formatDecimal } from './harness/number-format.js';
 import type { SubBenchmark } from './harness/sub-benchmark.js';
 import type { Table } from './harness/table.js';
@@ -115,7 +115,7 @@ export const kmclSuite: SubBenchmark = {
           const target = api === 'kmcl' && mode === 'transactions' ? targetFor(ratio, KMCL_THROUGHPUT_TARGET) : undefined;
           results.push(target === undefined ? { name: `${name}.ratio`, unit: `${api}/raw`, value: ratio } : { name: `${name}.ratio`, unit: `${api}/raw`, value: ratio, target });
           ratioCell = formatDecimal(ratio, 2);
-          if (target !== undefined) targetCell = `≥ ${formatDecimal(target.atLeast, 2)} ${target.met ? '✔' : '✘'}`;
+          if (target !== undefined) targetCell = describeTarget(target, 2);
         }
         throughputRows.push([MODE_TITLES[mode], api, formatCount(value), ratioCell, targetCell]);
         const median = medianTrial({ payloadBytes: plan.payloadBytes, trials });

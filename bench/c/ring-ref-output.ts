@@ -13,6 +13,10 @@ const THROUGHPUT_FIELDS = [
   'signalsToWriter',
   'readerSleeps',
   'writerSleeps',
+  'writerRingingNs',
+  'writerAsleepNs',
+  'readerRingingNs',
+  'readerAsleepNs',
 ] as const;
 
 /** Parses the JSON line of `ring-ref throughput`; a missing field or non-number is reported, never thrown. */
@@ -32,6 +36,12 @@ export function parseThroughputLine(line: string): ThroughputMeasurement | RingR
     signalsToWriter: value('signalsToWriter'),
     readerSleeps: value('readerSleeps'),
     writerSleeps: value('writerSleeps'),
+    doorbellNanos: {
+      writerRinging: value('writerRingingNs'),
+      writerAsleep: value('writerAsleepNs'),
+      readerRinging: value('readerRingingNs'),
+      readerAsleep: value('readerAsleepNs'),
+    },
   };
 }
 

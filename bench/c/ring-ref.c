@@ -13,7 +13,8 @@
  *     One request with completion requested in flight at a time; a server
  *     thread echoes a completion on a second ring; one sample per round trip.
  *
- * Output: one JSON line on stdout with raw counts or samples; the harness
+ * Output: one JSON line on stdout with raw counts (with the nanoseconds each
+ * throughput thread spent ringing and asleep) or samples; the harness
  * derives rates and percentiles, so that math lives in one place. The harness
  * runs one invocation per trial so it can interleave C and TypeScript runs.
  */
@@ -48,17 +49,35 @@ static void *checked_alloc(size_t bytes) {
   return p;
 }
 
-/* Counters written by one thread each, on separate cache lines. */
+/*
+ * Counters written by one thread each, on separate cache lines. The *_ns
+ * totals are the time spent in doorbell calls: ringing (the futex wake
+ * alone) and asleep (from deciding to sleep until awake again).
+ */
 struct throughput_run {
   struct ring ring;
   struct doorbell data_doorbell;
   struct doorbell space_doorbell;
   _Alignas(64) _Atomic int stop;
   _Alignas(64) _Atomic uint64_t received;
-  _Atomic uint64_t signals_to_writer, reader_sleeps;
-  _Alignas(64) _Atomic uint64_t signals_to_reader, writer_sleeps;
+  _Atomic uint64_t signals_to_writer, reader_sleeps, reader_ringing_ns, reader_asleep_ns;
+  _Alignas(64) _Atomic uint64_t signals_to_reader, writer_sleeps, writer_ringing_ns, writer_asleep_ns;
   uint32_t payload_bytes, write_batch, read_batch, pending_floor;
 };
+
+/* Rings `d`, adding the time the ring took to `ringing_ns`; the clock is read only here, never per packet. */
+static void timed_ring(struct doorbell *d, _Atomic uint64_t *ringing_ns) {
+  uint64_t start = now_ns();
+  doorbell_ring(d);
+  atomic_fetch_add_explicit(ringing_ns, now_ns() - start, memory_order_relaxed);
+}
+
+/* Sleeps on `d` past ticket `seen`, adding the time until awake again to `asleep_ns`. */
+static void timed_wait(struct doorbell *d, uint32_t seen, _Atomic uint64_t *asleep_ns) {
+  uint64_t start = now_ns();
+  doorbell_wait(d, seen);
+  atomic_fetch_add_explicit(asleep_ns, now_ns() - start, memory_order_relaxed);
+}
 
 static void *throughput_writer(void *arg) {
   struct throughput_run *run = arg;
@@ -78,14 +97,14 @@ static void *throughput_writer(void *arg) {
     }
     if (writer_publish(&w)) {
       atomic_fetch_add_explicit(&run->signals_to_reader, 1, memory_order_relaxed);
-      doorbell_ring(&run->data_doorbell);
+      timed_ring(&run->data_doorbell, &run->writer_ringing_ns);
     }
     if (written == run->write_batch) continue;
     uint32_t seen = atomic_load(&run->space_doorbell.ticket);
     if (writer_request_space(&w, total, run->pending_floor)) continue;
     if (atomic_load(&run->stop)) break;
     atomic_fetch_add_explicit(&run->writer_sleeps, 1, memory_order_relaxed);
-    doorbell_wait(&run->space_doorbell, seen);
+    timed_wait(&run->space_doorbell, seen, &run->writer_asleep_ns);
   }
   free(payload);
   return NULL;
@@ -113,7 +132,7 @@ static void *throughput_reader(void *arg) {
       atomic_store_explicit(&run->received, expected, memory_order_relaxed);
       if (reader_publish(&rd)) {
         atomic_fetch_add_explicit(&run->signals_to_writer, 1, memory_order_relaxed);
-        doorbell_ring(&run->space_doorbell);
+        timed_ring(&run->space_doorbell, &run->reader_ringing_ns);
       }
     }
     if (count == run->read_batch) continue;
@@ -121,7 +140,7 @@ static void *throughput_reader(void *arg) {
     if (!reader_unmask_if_empty(&rd)) continue;
     if (atomic_load(&run->stop)) break;
     atomic_fetch_add_explicit(&run->reader_sleeps, 1, memory_order_relaxed);
-    doorbell_wait(&run->data_doorbell, seen);
+    timed_wait(&run->data_doorbell, seen, &run->reader_asleep_ns);
     reader_mask(&rd);
   }
   free(payload);
@@ -130,6 +149,7 @@ static void *throughput_reader(void *arg) {
 
 struct throughput_sample {
   uint64_t at_ns, received, signals_to_reader, signals_to_writer, reader_sleeps, writer_sleeps;
+  uint64_t writer_ringing_ns, writer_asleep_ns, reader_ringing_ns, reader_asleep_ns;
 };
 
 static struct throughput_sample throughput_snapshot(struct throughput_run *run) {
@@ -140,6 +160,10 @@ static struct throughput_sample throughput_snapshot(struct throughput_run *run) 
   s.signals_to_writer = atomic_load(&run->signals_to_writer);
   s.reader_sleeps = atomic_load(&run->reader_sleeps);
   s.writer_sleeps = atomic_load(&run->writer_sleeps);
+  s.writer_ringing_ns = atomic_load(&run->writer_ringing_ns);
+  s.writer_asleep_ns = atomic_load(&run->writer_asleep_ns);
+  s.reader_ringing_ns = atomic_load(&run->reader_ringing_ns);
+  s.reader_asleep_ns = atomic_load(&run->reader_asleep_ns);
   return s;
 }
 
@@ -168,12 +192,17 @@ static void run_throughput(const struct options *o) {
   pthread_join(writer, NULL);
   pthread_join(reader, NULL);
   printf("{\"payloadBytes\":%u,\"packets\":%llu,\"seconds\":%.9f,\"signalsToReader\":%llu,"
-         "\"signalsToWriter\":%llu,\"readerSleeps\":%llu,\"writerSleeps\":%llu}",
+         "\"signalsToWriter\":%llu,\"readerSleeps\":%llu,\"writerSleeps\":%llu,\"writerRingingNs\":%llu,"
+         "\"writerAsleepNs\":%llu,\"readerRingingNs\":%llu,\"readerAsleepNs\":%llu}",
          payload_bytes, (unsigned long long)(b.received - a.received), (double)(b.at_ns - a.at_ns) / 1e9,
          (unsigned long long)(b.signals_to_reader - a.signals_to_reader),
          (unsigned long long)(b.signals_to_writer - a.signals_to_writer),
          (unsigned long long)(b.reader_sleeps - a.reader_sleeps),
-         (unsigned long long)(b.writer_sleeps - a.writer_sleeps));
+         (unsigned long long)(b.writer_sleeps - a.writer_sleeps),
+         (unsigned long long)(b.writer_ringing_ns - a.writer_ringing_ns),
+         (unsigned long long)(b.writer_asleep_ns - a.writer_asleep_ns),
+         (unsigned long long)(b.reader_ringing_ns - a.reader_ringing_ns),
+         (unsigned long long)(b.reader_asleep_ns - a.reader_asleep_ns));
   ring_free_memory(&run->ring);
   free(run);
 }

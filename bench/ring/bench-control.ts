@@ -7,6 +7,8 @@
 import { Doorbell } from './doorbell.js';
 
 const LINE_WORDS = 16;
+/** 64-bit words per 64-byte line. */
+const LINE_NANOS = 8;
 
 export const BENCH_WORD = {
   /** Set by the main thread once every worker is ready, so all start together. */
@@ -25,9 +27,28 @@ export const BENCH_WORD = {
   writerSleeps: 4 * LINE_WORDS + 1,
 } as const;
 
+/**
+ * Nanosecond totals in the same block, as indices of a BigInt64Array over it
+ * ({@link benchNanos}): the time a throughput worker spent in doorbell calls.
+ * Each sits in the second half of the line its thread already writes.
+ */
+export const BENCH_NANOS = {
+  /** In `Atomics.notify` ringing the writer. */
+  readerRinging: 3 * LINE_NANOS + 4,
+  /** From deciding to sleep until awake again. */
+  readerAsleep: 3 * LINE_NANOS + 5,
+  writerRinging: 4 * LINE_NANOS + 4,
+  writerAsleep: 4 * LINE_NANOS + 5,
+} as const;
+
 /** A zeroed control block in a SharedArrayBuffer. */
 export function allocateBenchControl(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(5 * LINE_WORDS * 4));
+}
+
+/** The control block's 64-bit words, where {@link BENCH_NANOS} points. */
+export function benchNanos(words: Int32Array): BigInt64Array {
+  return new BigInt64Array(words.buffer, words.byteOffset, words.length >>> 1);
 }
 
 /** Whether the main thread asked the workers to stop. */

@@ -48,12 +48,17 @@ export function latencyFigures(measurement: LatencyMeasurement): LatencySummary 
 }
 
 /**
- * Names of machine-readable ring results: `ring.kmcl.throughput.64B` for a
- * batched run, `ring.kmcl.throughput.64B.one-at-a-time` for the other mode.
+ * Names of machine-readable ring results per run: `ring.kmcl.<what>.64B` for
+ * a batched run, `ring.kmcl.<what>.64B.one-at-a-time` for the other mode.
  */
-export function throughputResultName(prefix: string, payloadBytes: number, publishing: RingPublishing = 'batched'): string {
-  const name = `${prefix}.throughput.${payloadBytes}B`;
+export function runResultName(prefix: string, what: string, payloadBytes: number, publishing: RingPublishing = 'batched'): string {
+  const name = `${prefix}.${what}.${payloadBytes}B`;
   return publishing === 'batched' ? name : `${name}.${publishing}`;
+}
+
+/** `ring.kmcl.throughput.64B`, `ring.kmcl.throughput.64B.one-at-a-time`: see {@link runResultName}. */
+export function throughputResultName(prefix: string, payloadBytes: number, publishing: RingPublishing = 'batched'): string {
+  return runResultName(prefix, 'throughput', payloadBytes, publishing);
 }
 
 /** A throughput series with the publishing mode it ran in. */

@@ -4,6 +4,18 @@
  * from these in one place (`ring-figures.ts`).
  */
 
+/**
+ * Nanoseconds each throughput thread spent in doorbell calls during the
+ * measured window: ringing its peer (the notify or futex-wake call alone)
+ * and asleep (from deciding to sleep until awake again).
+ */
+export interface DoorbellNanos {
+  readonly writerRinging: number;
+  readonly writerAsleep: number;
+  readonly readerRinging: number;
+  readonly readerAsleep: number;
+}
+
 /** One throughput run: packets the reader received during the measured window. */
 export interface ThroughputMeasurement {
   readonly payloadBytes: number;
@@ -15,6 +27,8 @@ export interface ThroughputMeasurement {
   readonly signalsToWriter: number;
   readonly readerSleeps: number;
   readonly writerSleeps: number;
+  /** Time in doorbell calls (absent: the run did not time them, as the `kmcl` benchmark's runs do not). */
+  readonly doorbellNanos?: DoorbellNanos;
 }
 
 /** Round trips of one request (completion requested) and its completion, in nanoseconds. */

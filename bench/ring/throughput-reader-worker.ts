@@ -2,7 +2,8 @@
  * Worker: the reading end of the throughput run. Drains packets with the
  * interrupt mask set, checks each sequence number, publishes once per batch
  * (ringing the writer when kmcl's RingReader says so), and when the ring is
- * empty unmasks, re-checks and sleeps until the writer rings.
+ * empty unmasks, re-checks and sleeps until the writer rings. Each ring and
+ * sleep is timed (doorbell-stopwatch.ts).
  */
 import { workerData } from 'node:worker_threads';
 
@@ -11,6 +12,7 @@ import { PACKET_TYPE } from '../../src/wire/packet-types.js';
 import { BENCH_WORD, stopRequested, waitForGo } from './bench-control.js';
 import { announceReady } from './bench-worker.js';
 import { Doorbell } from './doorbell.js';
+import { DoorbellStopwatch } from './doorbell-stopwatch.js';
 import type { ThroughputWorkerData } from './throughput-run.js';
 
 const { ring, control, payloadBytes, batch } = workerData as ThroughputWorkerData;
@@ -21,6 +23,7 @@ const copyWords = new Int32Array(packet.bytes.buffer, packet.bytes.byteOffset, p
 const words = new Int32Array(control.buffer);
 const fromWriter = new Doorbell(words, BENCH_WORD.forwardDoorbell);
 const toWriter = new Doorbell(words, BENCH_WORD.backwardDoorbell);
+const stopwatch = new DoorbellStopwatch(words, 'reader');
 const paddedPayload = (payloadBytes + 7) & ~7;
 
 announceReady();
@@ -46,7 +49,7 @@ while (!stopRequested(words)) {
     Atomics.store(words, BENCH_WORD.received, expected);
     if (reader.commit()) {
       Atomics.add(words, BENCH_WORD.signalsToWriter, 1);
-      toWriter.ring();
+      stopwatch.ring(toWriter);
     }
   }
   if (count === batch) continue;
@@ -54,6 +57,6 @@ while (!stopRequested(words)) {
   if (!reader.unmaskInterruptsIfEmpty()) continue;
   if (stopRequested(words)) break;
   Atomics.add(words, BENCH_WORD.readerSleeps, 1);
-  fromWriter.sleep(seen);
+  stopwatch.sleep(fromWriter, seen);
   reader.maskInterrupts();
 }

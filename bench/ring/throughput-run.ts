@@ -1,9 +1,9 @@
 import { FlatRingMemory, initializeRing } from '../../src/ring/index.js';
 import { RING_PAGE_SIZE } from '../../src/wire/ring-control.js';
-import { BENCH_WORD, allocateBenchControl, requestStop, signalGo } from './bench-control.js';
+import { BENCH_NANOS, BENCH_WORD, allocateBenchControl, benchNanos, requestStop, signalGo } from './bench-control.js';
 import { BenchWorker, runFor } from './bench-worker.js';
 import { batchesOf, type RingBenchPlan, type RingPublishing } from './ring-bench-plan.js';
-import type { ThroughputMeasurement } from './ring-measurement.js';
+import type { DoorbellNanos, ThroughputMeasurement } from './ring-measurement.js';
 
 /** What each throughput worker gets: the shared ring and control words, and its batch size. */
 export interface ThroughputWorkerData {
@@ -22,6 +22,7 @@ interface CounterSample {
   readonly signalsToWriter: number;
   readonly readerSleeps: number;
   readonly writerSleeps: number;
+  readonly doorbellNanos: DoorbellNanos;
 }
 
 function sampleCounters(words: Int32Array): CounterSample {
@@ -32,6 +33,28 @@ function sampleCounters(words: Int32Array): CounterSample {
     signalsToWriter: Atomics.load(words, BENCH_WORD.signalsToWriter),
     readerSleeps: Atomics.load(words, BENCH_WORD.readerSleeps),
     writerSleeps: Atomics.load(words, BENCH_WORD.writerSleeps),
+    doorbellNanos: sampleNanos(words),
+  };
+}
+
+/** The doorbell time totals the workers keep in the control block (64-bit: they never wrap). */
+function sampleNanos(words: Int32Array): DoorbellNanos {
+  const nanos = benchNanos(words);
+  const total = (slot: keyof DoorbellNanos): number => Number(Atomics.load(nanos, BENCH_NANOS[slot]));
+  return {
+    writerRinging: total('writerRinging'),
+    writerAsleep: total('writerAsleep'),
+    readerRinging: total('readerRinging'),
+    readerAsleep: total('readerAsleep'),
+  };
+}
+
+function nanosGrowth(start: DoorbellNanos, end: DoorbellNanos): DoorbellNanos {
+  return {
+    writerRinging: end.writerRinging - start.writerRinging,
+    writerAsleep: end.writerAsleep - start.writerAsleep,
+    readerRinging: end.readerRinging - start.readerRinging,
+    readerAsleep: end.readerAsleep - start.readerAsleep,
   };
 }
 
@@ -84,6 +107,7 @@ export async function measureThroughput(
       signalsToWriter: growth(start.signalsToWriter, end.signalsToWriter),
       readerSleeps: growth(start.readerSleeps, end.readerSleeps),
       writerSleeps: growth(start.writerSleeps, end.writerSleeps),
+      doorbellNanos: nanosGrowth(start.doorbellNanos, end.doorbellNanos),
     };
   } finally {
     requestStop(control);

@@ -2,7 +2,8 @@
  * Worker: the writing end of the throughput run. Streams in-band packets
  * carrying a sequence number, publishing once per batch and ringing the
  * reader only when kmcl's RingWriter says so; when the ring is full it asks
- * for space and sleeps until the reader rings back.
+ * for space and sleeps until the reader rings back. Each ring and sleep is
+ * timed (doorbell-stopwatch.ts).
  */
 import { workerData } from 'node:worker_threads';
 
@@ -10,6 +11,7 @@ import { FlatRingMemory, RingWriter } from '../../src/ring/index.js';
 import { BENCH_WORD, stopRequested, waitForGo } from './bench-control.js';
 import { announceReady } from './bench-worker.js';
 import { Doorbell } from './doorbell.js';
+import { DoorbellStopwatch } from './doorbell-stopwatch.js';
 import type { ThroughputWorkerData } from './throughput-run.js';
 
 const { ring, control, payloadBytes, batch } = workerData as ThroughputWorkerData;
@@ -17,6 +19,7 @@ const writer = new RingWriter(new FlatRingMemory(ring));
 const words = new Int32Array(control.buffer);
 const toReader = new Doorbell(words, BENCH_WORD.forwardDoorbell);
 const fromReader = new Doorbell(words, BENCH_WORD.backwardDoorbell);
+const stopwatch = new DoorbellStopwatch(words, 'writer');
 const payload = new Uint8Array(payloadBytes);
 const payloadWords = new Int32Array(payload.buffer, 0, 2);
 
@@ -35,12 +38,12 @@ while (!stopRequested(words)) {
   }
   if (writer.commit()) {
     Atomics.add(words, BENCH_WORD.signalsToReader, 1);
-    toReader.ring();
+    stopwatch.ring(toReader);
   }
   if (written === batch) continue;
   const seen = fromReader.ticket();
   if (writer.requestSpace()) continue;
   if (stopRequested(words)) break;
   Atomics.add(words, BENCH_WORD.writerSleeps, 1);
-  fromReader.sleep(seen);
+  stopwatch.sleep(fromReader, seen);
 }

@@ -3,6 +3,7 @@ import type { CReferenceOutcome } from '../c/c-reference.js';
 import { buildRingRef } from '../c/ring-ref-build.js';
 import { cRingRunner } from '../c/ring-ref-run.js';
 import type { BenchContext, SubBenchmark } from '../harness/sub-benchmark.js';
+import { doorbellNote, doorbellResults, doorbellTable } from '../ring/doorbell-figures.js';
 import { RING_BENCH_PLAN } from '../ring/ring-bench-plan.js';
 import type { RingBenchPlan } from '../ring/ring-bench-plan.js';
 import { publishingNote, ringResults, ringTables } from '../ring/ring-figures.js';
@@ -33,10 +34,15 @@ export const cSuite: SubBenchmark = {
   async run(context) {
     const outcome = await cReference(context, RING_BENCH_PLAN);
     if (outcome.kind === 'skipped') return { results: [], tables: [], notes: [outcome.note] };
+    const doorbells = doorbellNote(outcome.measurement);
     return {
-      results: ringResults('c', outcome.measurement),
-      tables: ringTables('c', outcome.measurement),
-      notes: [publishingNote(RING_BENCH_PLAN), `C reference built with ${outcome.compiler}`],
+      results: [...ringResults('c', outcome.measurement), ...doorbellResults('c', outcome.measurement)],
+      tables: [...ringTables('c', outcome.measurement), doorbellTable('c', [outcome.measurement])],
+      notes: [
+        publishingNote(RING_BENCH_PLAN),
+        ...(doorbells === undefined ? [] : [doorbells]),
+        `C reference built with ${outcome.compiler}`,
+      ],
     };
   },
 };

@@ -2,11 +2,12 @@ import { cReferenceKey } from '../c/c-reference.js';
 import type { CReferenceOutcome } from '../c/c-reference.js';
 import { buildRingRef } from '../c/ring-ref-build.js';
 import { cRingRunner } from '../c/ring-ref-run.js';
-import { targetFor } from '../harness/bench-result.js';
+import { describeTarget, targetFor } from '../harness/bench-result.js';
 import type { BenchResult } from '../harness/bench-result.js';
 import { formatCount, formatDecimal } from '../harness/number-format.js';
 import type { SubBenchmark } from '../harness/sub-benchmark.js';
 import type { Table } from '../harness/table.js';
+import { doorbellNote, doorbellResults, doorbellTable } from '../ring/doorbell-figures.js';
 import { kmclRingRunner } from '../ring/kmcl-ring-run.js';
 import { RING_BENCH_PLAN, type RingPublishing } from '../ring/ring-bench-plan.js';
 import {
@@ -58,7 +59,7 @@ function comparisonTable(kmcl: RingMeasurement, c: RingMeasurement | undefined):
     const g = throughputFigures(medianTrial(theirs));
     const ratio = throughputRatio(ours, theirs, publishing);
     const goal = ratio.target;
-    const target = goal === undefined ? '-' : `≥ ${formatDecimal(goal.atLeast, 2)} ${goal.met ? '✔' : '✘'}`;
+    const target = describeTarget(goal, 2);
     return [
       ...cells,
       formatCount(g.packetsPerSecond),
@@ -111,7 +112,11 @@ export const ringSuite: SubBenchmark = {
 
     const c = reference?.kind === 'measured' ? reference.measurement : undefined;
     // The C figures are repeated under ring.c.* so `ring --json` stands alone.
-    const results = [...ringResults('ring.kmcl', kmcl), ...(c === undefined ? [] : ringResults('ring.c', c))];
+    const results = [
+      ...ringResults('ring.kmcl', kmcl),
+      ...doorbellResults('ring.kmcl', kmcl),
+      ...(c === undefined ? [] : [...ringResults('ring.c', c), ...doorbellResults('ring.c', c)]),
+    ];
     for (const { publishing, series: ours } of publishedSeries(kmcl)) {
       const theirs = matchingSeries(c, publishing, ours);
       if (theirs !== undefined) results.push(throughputRatio(ours, theirs, publishing));
@@ -119,8 +124,17 @@ export const ringSuite: SubBenchmark = {
     const measurements = c === undefined ? [kmcl] : [kmcl, c];
     return {
       results,
-      tables: [comparisonTable(kmcl, c), latencyTable('ring', measurements), trialsTable('ring', measurements)],
-      notes: [publishingNote(plan), ...(reference?.kind === 'skipped' ? [reference.note] : [])],
+      tables: [
+        comparisonTable(kmcl, c),
+        latencyTable('ring', measurements),
+        trialsTable('ring', measurements),
+        doorbellTable('ring', measurements),
+      ],
+      notes: [
+        publishingNote(plan),
+        ...measurements.flatMap((m) => doorbellNote(m) ?? []),
+        ...(reference?.kind === 'skipped' ? [reference.note] : []),
+      ],
     };
   },
 };

@@ -5,7 +5,7 @@ import { parseLatencyLine, parseThroughputLine } from '../../bench/c/ring-ref-ou
 import { ringRefLatencyArguments, ringRefThroughputArguments } from '../../bench/c/ring-ref-run.js';
 import { RING_BENCH_PLAN } from '../../bench/ring/ring-bench-plan.js';
 
-const THROUGHPUT = {
+const COUNTS = {
   payloadBytes: 64,
   packets: 1000,
   seconds: 1.5,
@@ -14,10 +14,14 @@ const THROUGHPUT = {
   readerSleeps: 3,
   writerSleeps: 2,
 };
+const THROUGHPUT = { ...COUNTS, writerRingingNs: 30000, writerAsleepNs: 40000, readerRingingNs: 5000, readerAsleepNs: 90000 };
 const LATENCY = { requestBytes: 64, completionBytes: 16, samplesNs: [5000, 7000] };
 
 test('well-formed ring-ref lines parse into measurements', () => {
-  assert.deepEqual(parseThroughputLine(JSON.stringify(THROUGHPUT)), THROUGHPUT);
+  assert.deepEqual(parseThroughputLine(JSON.stringify(THROUGHPUT)), {
+    ...COUNTS,
+    doorbellNanos: { writerRinging: 30000, writerAsleep: 40000, readerRinging: 5000, readerAsleep: 90000 },
+  });
   assert.deepEqual(parseLatencyLine(JSON.stringify(LATENCY)), LATENCY);
 });
 
@@ -29,6 +33,8 @@ test('malformed ring-ref throughput lines are reported, never thrown', () => {
     ['negative packet count', JSON.stringify({ ...THROUGHPUT, packets: -1 }), /valid packets/],
     ['seconds as text', JSON.stringify({ ...THROUGHPUT, seconds: '1.5' }), /valid seconds/],
     ['missing writer sleeps', JSON.stringify({ ...THROUGHPUT, writerSleeps: undefined }), /valid writerSleeps/],
+    ['missing reader ringing time', JSON.stringify({ ...THROUGHPUT, readerRingingNs: undefined }), /valid readerRingingNs/],
+    ['negative writer sleep time', JSON.stringify({ ...THROUGHPUT, writerAsleepNs: -5 }), /valid writerAsleepNs/],
   ];
   for (const [label, line, message] of cases) {
     const parsed = parseThroughputLine(line);

@@ -1,3 +1,4 @@
+import { copyBytes } from '../ring/shared-copy.js';
 import { MemoryError, memoryError } from './memory-error.js';
 import { PAGE_SIZE, isIndex } from './page.js';
 
@@ -77,13 +78,17 @@ export class GuestMemory {
 
   /** A private copy of `[gpa, gpa + length)`. */
   read(gpa: number, length: number): Uint8Array | MemoryError {
-    return this.checkRange(gpa, length) ?? this.#bytes.slice(gpa, gpa + length);
+    const error = this.checkRange(gpa, length);
+    if (error !== undefined) return error;
+    const copy = new Uint8Array(length);
+    copyBytes(copy, 0, this.#bytes.subarray(gpa, gpa + length));
+    return copy;
   }
 
   /** Copies `bytes` to guest memory at `gpa`. */
   write(gpa: number, bytes: Uint8Array): MemoryError | undefined {
     const error = this.checkRange(gpa, bytes.length);
-    if (error === undefined) this.#bytes.set(bytes, gpa);
+    if (error === undefined) copyBytes(this.#bytes, gpa, bytes);
     return error;
   }
 }

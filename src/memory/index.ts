@@ -5,7 +5,7 @@ export type { MemoryErrorCode } from './memory-error.js';
 export { GuestMemory } from './guest-memory.js';
 export { PageAllocator } from './page-allocator.js';
 export type { PageAllocatorOptions, PagePlacement } from './page-allocator.js';
-export { validateGpaRange, validateGpaRanges, copyGpaRanges, gpaRangesFromWire, gpaRangesToWire } from './gpa-range.js';
+export { validateGpaRange, validateGpaRanges, copyGpaRanges, gpaRangesFromBytes, gpaRangesFromWire, gpaRangesToWire } from './gpa-range.js';
 export type { GpaRange } from './gpa-range.js';
 export { PagedBuffer } from './paged-buffer.js';
 export { Mdl } from './mdl.js';

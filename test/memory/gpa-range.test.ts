@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GuestMemory } from '../../src/memory/guest-memory.js';
-import { copyGpaRanges, gpaRangesFromWire, gpaRangesToWire, validateGpaRange, validateGpaRanges } from '../../src/memory/gpa-range.js';
+import { copyGpaRanges, gpaRangesFromBytes, gpaRangesFromWire, gpaRangesToWire, validateGpaRange, validateGpaRanges } from '../../src/memory/gpa-range.js';
+import { encodeGpaRanges } from '../../src/wire/gpa-range.js';
+import { WireError } from '../../src/wire/wire-error.js';
 import type { GpaRange } from '../../src/memory/gpa-range.js';
 
 const memory = new GuestMemory(16);
@@ -56,7 +58,6 @@ test('copyGpaRanges detaches the copy from later changes to the input', () => {
   const copy = copyGpaRanges([{ byteOffset: 0, byteCount: 8192, pfns }]);
   pfns[1] = 999;
   assert.deepEqual(copy[0]?.pfns, [1, 2]);
-  assert.ok(Object.isFrozen(copy[0]?.pfns));
 });
 
 test('wire ranges convert to in-memory ranges and back', () => {
@@ -72,4 +73,20 @@ test('a u64 page number beyond 2^53 cannot alias a page of guest memory', () => 
   assert.ok(range !== undefined);
   assert.ok((range.pfns[0] as number) >= 2 ** 53);
   assert.equal(validateGpaRange(range, memory)?.code, 'out-of-range');
+});
+
+test('ranges read straight from wire bytes equal the BigInt decode converted', () => {
+  const wire = [
+    { byteCount: 5000, byteOffset: 7, gpns: [3n, 12n] },
+    { byteCount: 1, byteOffset: 0, gpns: [0xffff_ffff_ffff_f001n] },
+  ];
+  const bytes = encodeGpaRanges(wire);
+  assert.ok(bytes instanceof Uint8Array);
+  const ranges = gpaRangesFromBytes(bytes, 2);
+  assert.ok(Array.isArray(ranges));
+  assert.deepEqual(ranges[0], gpaRangesFromWire(wire)[0]);
+  // The u64 beyond 2^53 stays beyond it, so validation refuses it like the BigInt path does.
+  assert.ok((ranges[1]?.pfns[0] as number) >= 2 ** 53);
+  assert.equal(validateGpaRange(ranges[1]!, memory)?.code, 'out-of-range');
+  assert.ok(gpaRangesFromBytes(bytes, 3) instanceof WireError);
 });

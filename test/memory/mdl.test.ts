@@ -120,3 +120,30 @@ test('toGpaRanges refuses invalid MDLs and slices outside the chain', () => {
     assert.equal(result.code, code, `${offset}+${length}`);
   }
 });
+
+test('toGpaRanges joins page-aligned pieces however long their page lists', () => {
+  // 150,000 PFNs each: more than one push(...list) can take as arguments.
+  const pages = 150_000;
+  const first = Mdl.fromPfns(Array.from({ length: pages }, (_, i) => i));
+  const second = Mdl.fromPfns(Array.from({ length: pages }, (_, i) => pages + i));
+  const ranges = Mdl.chain([first, second]).toGpaRanges();
+  assert.ok(Array.isArray(ranges));
+  assert.equal(ranges.length, 1);
+  assert.equal(ranges[0]?.byteCount, 2 * pages * 4096);
+  assert.equal(ranges[0]?.pfns.length, 2 * pages);
+  assert.equal(ranges[0]?.pfns[pages], pages);
+});
+
+test('fromGpaRanges chains one piece per range, the inverse of toGpaRanges', () => {
+  const ranges = [
+    { byteOffset: 100, byteCount: 5000, pfns: [7, 3] },
+    { byteOffset: 0, byteCount: 10, pfns: [5] },
+  ];
+  const chain = Mdl.fromGpaRanges(ranges);
+  assert.deepEqual([...chain.pieces()].map((p) => [p.byteOffset, p.byteCount, [...p.pfns]]), [
+    [100, 5000, [7, 3]],
+    [0, 10, [5]],
+  ]);
+  assert.deepEqual(chain.toGpaRanges(), ranges);
+  assert.throws(() => Mdl.fromGpaRanges([]), MemoryError);
+});

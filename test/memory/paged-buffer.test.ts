@@ -125,3 +125,33 @@ test('pageViews lists the page views in order for whole-page buffers only', () =
     assert.ok(result instanceof MemoryError && result.code === 'unaligned');
   }
 });
+
+test('fromRanges reports the first bad range in list order, as validateGpaRanges does', () => {
+  const memory = new GuestMemory(4);
+  const badPfnFirst = PagedBuffer.fromRanges(memory, [
+    { byteOffset: 0, byteCount: 4096, pfns: [9] },
+    { byteOffset: 0, byteCount: 0, pfns: [1] },
+  ]);
+  assert.ok(badPfnFirst instanceof MemoryError && badPfnFirst.code === 'out-of-range');
+  const badShapeFirst = PagedBuffer.fromRanges(memory, [
+    { byteOffset: 0, byteCount: 4096, pfns: [1, 2] },
+    { byteOffset: 0, byteCount: 4096, pfns: [9] },
+  ]);
+  assert.ok(badShapeFirst instanceof MemoryError && badShapeFirst.code === 'page-count-mismatch');
+  const empty = PagedBuffer.fromRanges(memory, []);
+  assert.ok(empty instanceof MemoryError && empty.code === 'zero-length');
+});
+
+test('frozen page lists are taken as given, and ranges hands out frozen copies', () => {
+  const memory = patternedMemory(8);
+  const pfns = Object.freeze([6, 2, 3]);
+  const buffer = build(memory, [{ byteOffset: 4095, byteCount: 4098, pfns }]);
+  assert.equal(buffer.runCount, 2);
+  const out = new Uint8Array(4098);
+  assert.equal(buffer.copyTo(0, out), undefined);
+  assert.deepEqual([out[0], out[1], out[4096], out[4097]], [0x6f, 0x20, 0x2f, 0x30]);
+  const [range] = buffer.ranges;
+  assert.deepEqual(range, { byteOffset: 4095, byteCount: 4098, pfns: [6, 2, 3] });
+  assert.ok(Object.isFrozen(range) && Object.isFrozen(range?.pfns));
+  assert.notEqual(range?.pfns, pfns);
+});

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  decodeGpaRangeNumbers,
   decodeGpaRanges,
   encodeGpaRanges,
   gpaRangePageCount,
@@ -59,9 +60,11 @@ test('malformed GPA range lists return the WireError that names the broken rule'
     { name: 'range count not a u32', bytes: RANGES_BYTES, count: -1, code: 'bad-value' },
   ];
   for (const row of rows) {
-    const r = decodeGpaRanges(row.bytes, row.count);
-    assert.ok(r instanceof WireError, row.name);
-    assert.equal(r.code, row.code, row.name);
+    for (const decode of [decodeGpaRanges, decodeGpaRangeNumbers]) {
+      const r = decode(row.bytes, row.count);
+      assert.ok(r instanceof WireError, `${decode.name}: ${row.name}`);
+      assert.equal(r.code, row.code, `${decode.name}: ${row.name}`);
+    }
   }
 });
 
@@ -106,5 +109,29 @@ test('any valid range list survives encode then decode', () => {
       assert.deepEqual(decodeGpaRanges(bytes, ranges.length), ranges);
     }),
     { seed: testSeed('GPA range round trip'), numRuns: 300 },
+  );
+});
+
+test('the number decoder reads the same ranges as the BigInt one, exactly below 2^53', () => {
+  fc.assert(
+    fc.property(fc.array(gpaRange, { maxLength: 6 }), (ranges) => {
+      const bytes = encodeGpaRanges(ranges);
+      assert.ok(bytes instanceof Uint8Array);
+      const numbers = decodeGpaRangeNumbers(bytes, ranges.length);
+      assert.ok(Array.isArray(numbers));
+      assert.deepEqual(
+        numbers.map(({ byteCount, byteOffset }) => ({ byteCount, byteOffset })),
+        ranges.map(({ byteCount, byteOffset }) => ({ byteCount, byteOffset })),
+      );
+      numbers.forEach((range, r) =>
+        range.gpns.forEach((gpn, i) => {
+          const exact = ranges[r]!.gpns[i]!;
+          // Exact where a number can be; beyond, still beyond every safe integer (never a real page).
+          if (exact <= BigInt(Number.MAX_SAFE_INTEGER)) assert.equal(gpn, Number(exact));
+          else assert.ok(gpn > Number.MAX_SAFE_INTEGER);
+        }),
+      );
+    }),
+    { seed: testSeed('GPA range number decode'), numRuns: 300 },
   );
 });

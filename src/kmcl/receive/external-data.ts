@@ -8,23 +8,28 @@ import { Mdl, PagedBuffer, type GpaRange, type GuestMemory, MemoryError } from '
 import { NTSTATUS, type NtStatus } from '../../wire/ntstatus.js';
 
 export class ExternalDataMapping {
-  /** The MDL chain (one piece per GPA range), as a driver would pass down for DMA. */
-  readonly mdl: Mdl;
   readonly readOnly: boolean;
   private valid = true;
+  // Built on first use: a driver that only copies the bytes never pays for a second copy of the page lists.
+  private chain: Mdl | undefined;
 
   private constructor(
     private readonly buffer: PagedBuffer,
     readOnly: boolean,
   ) {
     this.readOnly = readOnly;
-    this.mdl = Mdl.chain(buffer.ranges.map((range) => new Mdl(range.byteOffset, range.byteCount, range.pfns)));
   }
 
   /** Maps validated ranges; a MemoryError when a range leaves guest memory. */
   static map(memory: GuestMemory, ranges: readonly GpaRange[], readOnly: boolean): ExternalDataMapping | MemoryError {
     const buffer = PagedBuffer.fromRanges(memory, ranges);
     return buffer instanceof MemoryError ? buffer : new ExternalDataMapping(buffer, readOnly);
+  }
+
+  /** The MDL chain (one piece per GPA range), as a driver would pass down for DMA. */
+  get mdl(): Mdl {
+    this.chain ??= Mdl.fromGpaRanges(this.buffer.ranges);
+    return this.chain;
   }
 
   /** Bytes of external data (the ranges one after another). */

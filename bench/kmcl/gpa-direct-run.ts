@@ -36,15 +36,25 @@ export interface GpaDirectWorkerData {
   readonly sourceGpa: number;
   readonly transferBytes: number;
   readonly window: number;
-  /** The host's plain-copy baseline: unmeasured, then measured time. */
+  /** Each host copy baseline: unmeasured, then measured time. */
   readonly copyWarmupMs: number;
   readonly copyDurationMs: number;
 }
 
-/** The host worker's plain-copy baseline: copies of the whole buffer and the time they took. */
-export interface PlainCopyMeasurement {
+/** Copies of the whole buffer and the time they took. */
+export interface CopyTiming {
   readonly copies: number;
   readonly seconds: number;
+}
+
+/**
+ * The host worker's baselines: the issue's plain `TypedArray.set`, and kmcl's
+ * own bulk copy (`copyBytes`, native memcpy when built), which the transfer
+ * path uses, so the second ratio compares like with like.
+ */
+export interface PlainCopyMeasurement {
+  readonly set: CopyTiming;
+  readonly copyBytes: CopyTiming;
 }
 
 /** Transfers the host copied and completed over the measured window, next to its plain-copy baseline. */

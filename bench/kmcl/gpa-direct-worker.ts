@@ -20,7 +20,8 @@ import {
 import { GuestMemory, Mdl, PAGE_SIZE } from '../../src/memory/index.js';
 import { waitForGo } from '../ring/bench-control.js';
 import { announceReady, postResult } from '../ring/bench-worker.js';
-import type { GpaDirectWorkerData, PlainCopyMeasurement } from './gpa-direct-run.js';
+import { copyBytes } from '../../src/ring/shared-copy.js';
+import type { CopyTiming, GpaDirectWorkerData, PlainCopyMeasurement } from './gpa-direct-run.js';
 import { BenchSide } from './kmcl-worker-data.js';
 import { DoorbellEndpoint, benchDevice } from './ring-pair-port.js';
 import { check, openOnTable, serve } from './table-channel.js';
@@ -34,19 +35,26 @@ const memory = new GuestMemory(data.guestMemory);
 const firstFreePfn = Math.ceil((data.sourceGpa + data.transferBytes) / PAGE_SIZE);
 
 /** Copies the whole buffer again and again: unmeasured for `warmupMs`, then counted for `durationMs`. */
-function measurePlainCopy(source: Uint8Array, destination: Uint8Array, warmupMs: number, durationMs: number): PlainCopyMeasurement {
+function timeCopies(copy: () => void, warmupMs: number, durationMs: number): CopyTiming {
   const warmupEnd = process.hrtime.bigint() + BigInt(warmupMs) * 1_000_000n;
-  while (process.hrtime.bigint() < warmupEnd) destination.set(source);
+  while (process.hrtime.bigint() < warmupEnd) copy();
   const start = process.hrtime.bigint();
   const end = start + BigInt(durationMs) * 1_000_000n;
   let copies = 0;
   let now = start;
   while (now < end) {
-    destination.set(source);
+    copy();
     copies++;
     now = process.hrtime.bigint();
   }
   return { copies, seconds: Number(now - start) / 1e9 };
+}
+
+function measurePlainCopy(source: Uint8Array, destination: Uint8Array, warmupMs: number, durationMs: number): PlainCopyMeasurement {
+  return {
+    set: timeCopies(() => destination.set(source), warmupMs, durationMs),
+    copyBytes: timeCopies(() => copyBytes(destination, 0, source), warmupMs, durationMs),
+  };
 }
 
 async function host(): Promise<void> {

@@ -7,7 +7,8 @@ import type { Out } from './types.js';
 
 /** An integer in 0..0xffffffff (UINT32). */
 export function isU32(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff;
+  // `>>> 0` keeps exactly these numbers (fractions, negatives, NaN and larger values change): one compare on send paths.
+  return typeof value === 'number' && value >>> 0 === value;
 }
 
 /** An integer in 0..0xffff (UINT16). */
@@ -33,9 +34,13 @@ export function isBytes(value: unknown): value is Uint8Array {
 
 /** `length` bytes of `buffer` are readable (`buffer` may be null only for a zero length). */
 export function coversBytes(buffer: unknown, length: unknown): boolean {
-  if (!isU32(length)) return false;
-  if (buffer === null || buffer === undefined) return length === 0;
-  return buffer instanceof Uint8Array && buffer.length >= length;
+  return isU32(length) && holdsBytes(buffer, length);
+}
+
+/** As `coversBytes`, for a `length` already checked with `isU32`. */
+export function holdsBytes(buffer: unknown, length: number): boolean {
+  if (buffer instanceof Uint8Array) return buffer.length >= length;
+  return (buffer === null || buffer === undefined) && length === 0;
 }
 
 /** A callback or nothing (an optional PFN). */

@@ -6,7 +6,7 @@
  */
 import { KmclChannel } from './channel/channel.js';
 import { KmclPacket } from './packet/packet.js';
-import { KmclIncomingPacket } from './receive/incoming-packet.js';
+import { INCOMING_DELIVERED, KmclIncomingPacket } from './receive/incoming-packet.js';
 import type { VMBCHANNEL, VMBPACKET, VMBPACKETCOMPLETION } from './types.js';
 
 /** Storage given to VmbChannelInitialize → the channel initialized in it. */
@@ -35,4 +35,9 @@ export function packetFrom(handle: VMBPACKET | unknown): KmclPacket | null {
 /** An incoming packet the driver still owns (delivered and not yet completed). */
 export function incomingFrom(handle: VMBPACKETCOMPLETION | unknown): KmclIncomingPacket | null {
   return handle instanceof KmclIncomingPacket && handle.ownedByDriver ? handle : null;
+}
+
+/** An incoming packet as its process-packet call handed it to the driver: delivered, not deferred and not finished. */
+export function deliveredIncomingFrom(handle: VMBPACKETCOMPLETION | unknown): KmclIncomingPacket | null {
+  return handle instanceof KmclIncomingPacket && handle.state === INCOMING_DELIVERED ? handle : null;
 }

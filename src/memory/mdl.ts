@@ -33,6 +33,11 @@ export class Mdl {
     this.next = next;
   }
 
+  /** PFNs `from` to `to` (exclusive) of this MDL alone, as a fresh array (from the private copy: see `#pfns`). */
+  pfnSlice(from: number, to: number): number[] {
+    return this.#pfns.slice(from, to);
+  }
+
   /** The MDL of a buffer that is contiguous in guest memory. Throws on a negative or fractional GPA or length. */
   static fromBuffer(gpa: number, byteCount: number): Mdl {
     if (!isIndex(gpa) || !isIndex(byteCount)) {

@@ -48,13 +48,14 @@ export function interfaceTable(
   members: readonly string[],
   functions: Readonly<Record<string, unknown>>,
 ): Readonly<Record<string, unknown>> {
-  const table: Record<string, unknown> = {
-    Size: INTERFACE_SIZE + FUNCTION_POINTER_SIZE * members.length,
-    Version: version,
-    Context: context,
-    InterfaceReference: interfaceReference,
-    InterfaceDereference: interfaceDereference,
-  };
-  for (const name of members) table[name] = functions[name];
-  return Object.freeze(table);
+  const header: [string, unknown][] = [
+    ['Size', INTERFACE_SIZE + FUNCTION_POINTER_SIZE * members.length],
+    ['Version', version],
+    ['Context', context],
+    ['InterfaceReference', interfaceReference],
+    ['InterfaceDereference', interfaceDereference],
+  ];
+  // Built in one go: members added one by one by computed name turn V8's object into a slow dictionary,
+  // and every `table.VmbPacketSend(…)` of a driver's hot path would then pay a hash lookup.
+  return Object.freeze(Object.fromEntries([...header, ...members.map((name): [string, unknown] => [name, functions[name]])]));
 }

@@ -21,26 +21,23 @@ export function gpaDirectHeaderSize(ranges: readonly GpaRange[]): number {
 /** Writes the header for validated `ranges` into the packet's header storage and makes it the send's header. */
 export function writeGpaDirectHeader(packet: KmclPacket, ranges: readonly GpaRange[]): void {
   const header = packet.headerArea(gpaDirectHeaderSize(ranges));
-  putU32(header, 0, 0);
-  putU32(header, 4, ranges.length);
+  // One view per send, not per page: a 1 MiB transfer writes 256 page numbers.
+  const fields = new DataView(header.buffer, header.byteOffset, header.length);
+  fields.setUint32(0, 0, true);
+  fields.setUint32(4, ranges.length, true);
   let at = GPA_DIRECT_HEADER_SIZE;
   for (const range of ranges) {
-    putU32(header, at, range.byteCount);
-    putU32(header, at + 4, range.byteOffset);
+    fields.setUint32(at, range.byteCount, true);
+    fields.setUint32(at + 4, range.byteOffset, true);
     at += GPA_RANGE_HEADER_SIZE;
-    for (const pfn of range.pfns) {
+    const pfns = range.pfns;
+    for (let i = 0; i < pfns.length; i++) {
+      const pfn = pfns[i]!;
       // A PFN is below 2^53 (a safe integer): split it into its u32 halves.
-      putU32(header, at, pfn % 0x1_0000_0000);
-      putU32(header, at + 4, Math.floor(pfn / 0x1_0000_0000));
+      fields.setUint32(at, pfn % 0x1_0000_0000, true);
+      fields.setUint32(at + 4, Math.floor(pfn / 0x1_0000_0000), true);
       at += GPN_SIZE;
     }
   }
   packet.header = header;
-}
-
-function putU32(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value & 0xff;
-  bytes[at + 1] = (value >>> 8) & 0xff;
-  bytes[at + 2] = (value >>> 16) & 0xff;
-  bytes[at + 3] = (value >>> 24) & 0xff;
 }

@@ -175,5 +175,6 @@ function resetPacket(packet: KmclPacket): void {
   packet.restoredId = null;
   packet.header = EMPTY_BYTES;
   packet.payload = EMPTY_BYTES;
-  packet.inlineContext.fill(0);
+  // `fill` is a runtime call even on an empty array, and most channels have no inline context.
+  if (packet.inlineContext.length > 0) packet.inlineContext.fill(0);
 }

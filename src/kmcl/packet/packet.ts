@@ -91,10 +91,8 @@ export class KmclPacket {
     this.restoredId = null;
     this.header = EMPTY_BYTES;
     this.payload = EMPTY_BYTES;
-    const internal = this.internalCompletion;
-    if (internal !== null) {
-      this.internalCompletion = null;
-      internal(status, buffer, length);
+    if (this.internalCompletion !== null) {
+      this.completeInternally(status, buffer, length);
       return;
     }
     try {
@@ -104,6 +102,13 @@ export class KmclPacket {
     } catch (error) {
       reportDriverFault(error);
     }
+  }
+
+  /** Hands the completion to the synchronous request waiting on this packet (out of line: sends are the common case). */
+  private completeInternally(status: NtStatus, buffer: Uint8Array, length: number): void {
+    const internal = this.internalCompletion!;
+    this.internalCompletion = null;
+    internal(status, buffer, length);
   }
 
   /** A view of `length` bytes of `copyStorage`, grown first if needed. */

@@ -8,7 +8,7 @@
  * outstanding packets then), when new sends are held back.
  */
 import { RingCorruptError, type RingWriter } from '../../ring/index.js';
-import { PACKET_FLAG_COMPLETION_REQUESTED, packetRingSize } from '../../wire/packet-descriptor.js';
+import { PACKET_DESCRIPTOR_SIZE, PACKET_FLAG_COMPLETION_REQUESTED, PACKET_TRAILER_SIZE, packetRingSize } from '../../wire/packet-descriptor.js';
 import { NTSTATUS, type NtStatus } from '../../wire/ntstatus.js';
 import type { ChannelEndpoint } from '../bus-port.js';
 import { Fifo } from '../fifo.js';
@@ -16,11 +16,22 @@ import type { KmclIncomingPacket } from '../receive/incoming-packet.js';
 import type { KmclChannel } from '../channel/channel.js';
 import { EMPTY_BYTES, KmclPacket, PACKET_AWAITING_COMPLETION, PACKET_IDLE, PACKET_QUEUED } from './packet.js';
 
+/**
+ * Extended header plus payload bytes of the largest packet `writer` takes:
+ * `packetRingSize(h, p) > maxPacketSize` exactly when `h + p` is above it.
+ * Computed once per open, so no packet pays packetRingSize's division.
+ */
+function largestPacketBody(writer: RingWriter): number {
+  return Math.floor((writer.maxPacketSize - PACKET_TRAILER_SIZE) / 8) * 8 - PACKET_DESCRIPTOR_SIZE;
+}
+
 export class SendQueue {
   /** New packets may enter the ring: the channel is started and not pausing. */
   sendsEnabled = false;
   /** Packets in the ring waiting for the peer's completion. */
   awaitingCount = 0;
+  /** Extended header plus payload bytes one packet may carry on the attached ring (see `largestPacketBody`); 0 when none is. */
+  largestBody = 0;
   private endpoint: ChannelEndpoint | null = null;
   private writer: RingWriter | null = null;
   private readonly packets = new Fifo<KmclPacket>();
@@ -59,12 +70,14 @@ export class SendQueue {
   attach(endpoint: ChannelEndpoint): void {
     this.endpoint = endpoint;
     this.writer = endpoint.writer;
+    this.largestBody = largestPacketBody(endpoint.writer);
   }
 
   /** Stops writing (the ring is closing or gone); queued items stay until cancelled. */
   detach(): void {
     this.endpoint = null;
     this.writer = null;
+    this.largestBody = 0;
   }
 
   /**
@@ -74,9 +87,7 @@ export class SendQueue {
   submit(packet: KmclPacket): NtStatus {
     const writer = this.writer;
     if (writer !== null) {
-      if (packetRingSize(packet.header.length, packet.payload.length) > writer.maxPacketSize) {
-        return NTSTATUS.STATUS_INVALID_BUFFER_SIZE;
-      }
+      if (packet.header.length + packet.payload.length > this.largestBody) return NTSTATUS.STATUS_INVALID_BUFFER_SIZE;
       // The common case: nothing waits before it, so it goes straight in, published at once.
       if (this.sendsEnabled && this.packets.length === 0 && this.completions.length === 0 && this.writeNow(writer, packet)) {
         return NTSTATUS.STATUS_SUCCESS;
@@ -101,15 +112,18 @@ export class SendQueue {
       }
       this.publish(writer);
       if (!wait) packet.complete(NTSTATUS.STATUS_SUCCESS, EMPTY_BYTES, 0);
-      return true;
     } catch (error) {
-      if (!(error instanceof RingCorruptError)) throw error;
-      // Queue it so the failure's cancellation ends its transaction with the others.
-      packet.state = PACKET_QUEUED;
-      this.packets.push(packet);
-      this.channel.peerBrokeRing(error);
-      return true;
+      this.queueAfterRingFailure(packet, error);
     }
+    return true;
+  }
+
+  /** The ring broke under a write: queued, the packet's transaction ends with the others in the failure's cancellation. */
+  private queueAfterRingFailure(packet: KmclPacket, error: unknown): void {
+    if (!(error instanceof RingCorruptError)) throw error;
+    packet.state = PACKET_QUEUED;
+    this.packets.push(packet);
+    this.channel.peerBrokeRing(error);
   }
 
   /**
@@ -187,15 +201,19 @@ export class SendQueue {
       } catch (error) {
         if (!(error instanceof RingCorruptError)) throw error;
         // Queued, so the failure's teardown drops it with the others.
-        incoming.setCompletion(buffer, length);
-        this.completions.push(incoming);
+        this.queueCompletion(incoming, buffer, length);
         this.channel.peerBrokeRing(error);
         return;
       }
     }
+    this.queueCompletion(incoming, buffer, length);
+    if (writer !== null) this.flush();
+  }
+
+  /** Keeps a copy of the completion payload and queues the completion behind the others. */
+  private queueCompletion(incoming: KmclIncomingPacket, buffer: Uint8Array | null, length: number): void {
     incoming.setCompletion(buffer, length);
     this.completions.push(incoming);
-    if (writer !== null) this.flush();
   }
 
   /**
@@ -221,7 +239,7 @@ export class SendQueue {
       if (this.completions.length === 0 && this.sendsEnabled) {
         while (this.packets.length > 0) {
           const packet = this.packets.peek()!;
-          if (packetRingSize(packet.header.length, packet.payload.length) > writer.maxPacketSize) {
+          if (packet.header.length + packet.payload.length > this.largestBody) {
             this.packets.shift();
             packet.complete(NTSTATUS.STATUS_INVALID_BUFFER_SIZE, EMPTY_BYTES, 0);
             continue;

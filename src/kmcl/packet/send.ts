@@ -13,7 +13,7 @@ import { Mdl, MemoryError, PAGE_SIZE, type GpaRange } from '../../memory/index.j
 import { NTSTATUS, type NtStatus } from '../../wire/ntstatus.js';
 import { PACKET_FLAG_COMPLETION_REQUESTED } from '../../wire/packet-descriptor.js';
 import { PACKET_TYPE } from '../../wire/packet-types.js';
-import { coversBytes, hasOnlyFlags, isU32 } from '../arguments.js';
+import { hasOnlyFlags, holdsBytes, isU32 } from '../arguments.js';
 import { PIPE_HEADER_SIZE } from '../channel/channel-config.js';
 import {
   VMBUS_CHANNEL_FORMAT_FLAGS,
@@ -137,7 +137,7 @@ function sendablePacket(handle: unknown): KmclPacket | null {
 
 function checkInline(packet: KmclPacket, buffer: unknown, length: unknown): NtStatus | null {
   if (!isU32(length)) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
-  if (!coversBytes(buffer, length)) return NTSTATUS.STATUS_INVALID_PARAMETER_2;
+  if (!holdsBytes(buffer, length)) return NTSTATUS.STATUS_INVALID_PARAMETER_2;
   if (length > packet.channel.config.maximumPacketSize) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
   return null;
 }
@@ -165,7 +165,7 @@ export function mdlRanges(packet: KmclPacket, mdl: unknown, offset: number, leng
     const firstPage = Math.floor(start / PAGE_SIZE);
     const pages = Math.ceil((start % PAGE_SIZE + byteCount) / PAGE_SIZE);
     if (byteCount === 0 || firstPage + pages > mdl.pfns.length) return null;
-    ranges = [{ byteOffset: start % PAGE_SIZE, byteCount, pfns: mdl.pfns.slice(firstPage, firstPage + pages) }];
+    ranges = [{ byteOffset: start % PAGE_SIZE, byteCount, pfns: mdl.pfnSlice(firstPage, firstPage + pages) }];
   } else {
     ranges = mdl.toGpaRanges(offset, length === 0 ? undefined : length);
   }
@@ -185,6 +185,7 @@ function withinExternalLimits(packet: KmclPacket, ranges: readonly GpaRange[], c
 /**
  * Lays the packet out for checked arguments and hands it to the send queue.
  * `now`: only if it enters the ring at once (STATUS_BUFFER_OVERFLOW otherwise, nothing queued).
+ * Pipe framing and copies are out of line, so the plain send stays small enough for V8 to inline.
  */
 export function submit(
   packet: KmclPacket,
@@ -195,24 +196,9 @@ export function submit(
   now = false,
 ): NtStatus {
   const source = buffer ?? EMPTY_BYTES;
-  if (isPipe(packet)) {
-    // The pipe header is part of the in-band payload (openvmm-vmbus.md §6.3 PipeHeader: type u32, len u32).
-    const framed = packet.copyArea(PIPE_HEADER_SIZE + length);
-    framed[0] = PIPE_PACKET_TYPE_DATA;
-    framed.fill(0, 1, 4);
-    framed[4] = length & 0xff;
-    framed[5] = (length >>> 8) & 0xff;
-    framed[6] = (length >>> 16) & 0xff;
-    framed[7] = (length >>> 24) & 0xff;
-    framed.set(source.subarray(0, length), PIPE_HEADER_SIZE);
-    packet.payload = framed;
-  } else if ((flags & VMBUS_CHANNEL_FORMAT_FLAG_PAGED_BUFFER) !== 0) {
-    const copy = packet.copyArea(length);
-    copy.set(source.length === length ? source : source.subarray(0, length));
-    packet.payload = copy;
-  } else {
-    packet.payload = source.length === length ? source : source.subarray(0, length);
-  }
+  if (isPipe(packet)) packet.payload = pipeFramed(packet, source, length);
+  else if ((flags & VMBUS_CHANNEL_FORMAT_FLAG_PAGED_BUFFER) !== 0) packet.payload = copied(packet, source, length);
+  else packet.payload = source.length === length ? source : source.subarray(0, length);
   if (ranges === null) {
     packet.packetType = PACKET_TYPE.VM_PKT_DATA_INBAND;
     packet.header = EMPTY_BYTES;
@@ -227,4 +213,25 @@ export function submit(
     packet.payload = EMPTY_BYTES;
   }
   return status;
+}
+
+/** `length` bytes of `source` behind a pipe header, in the packet's copy area (the header is part of the in-band payload). */
+function pipeFramed(packet: KmclPacket, source: Uint8Array, length: number): Uint8Array {
+  // openvmm-vmbus.md §6.3 PipeHeader: type u32, len u32.
+  const framed = packet.copyArea(PIPE_HEADER_SIZE + length);
+  framed[0] = PIPE_PACKET_TYPE_DATA;
+  framed.fill(0, 1, 4);
+  framed[4] = length & 0xff;
+  framed[5] = (length >>> 8) & 0xff;
+  framed[6] = (length >>> 16) & 0xff;
+  framed[7] = (length >>> 24) & 0xff;
+  framed.set(source.subarray(0, length), PIPE_HEADER_SIZE);
+  return framed;
+}
+
+/** `length` bytes of `source` copied into the packet's copy area (PAGED_BUFFER: the caller may reuse its buffer at once). */
+function copied(packet: KmclPacket, source: Uint8Array, length: number): Uint8Array {
+  const copy = packet.copyArea(length);
+  copy.set(source.length === length ? source : source.subarray(0, length));
+  return copy;
 }

@@ -6,13 +6,11 @@
  */
 import { MemoryError } from '../../memory/index.js';
 import { NTSTATUS, type NtStatus } from '../../wire/ntstatus.js';
-import { inBandPacketSize } from '../../wire/packet-descriptor.js';
-import { asBoolean, coversBytes, hasOnlyFlags, isOut, isU32 } from '../arguments.js';
+import { asBoolean, hasOnlyFlags, holdsBytes, isOut, isU32 } from '../arguments.js';
 import { VMBUS_CHANNEL_PACKET_EXTERNAL_DATA_FLAGS, VMBUS_CHANNEL_PACKET_EXTERNAL_DATA_FLAG_READ_ONLY } from '../flags.js';
-import { channelFrom, incomingFrom } from '../handles.js';
+import { channelFrom, deliveredIncomingFrom, incomingFrom } from '../handles.js';
 import type { Out, VMBCHANNEL, VMBPACKETCOMPLETION } from '../types.js';
 import { ExternalDataMapping } from './external-data.js';
-import { INCOMING_DELIVERED } from './incoming-packet.js';
 
 /**
  * VmbChannelPacketComplete: the driver is done with the packet. Its external
@@ -27,12 +25,12 @@ export function VmbChannelPacketComplete(
   PacketCompletionBuffer: Uint8Array | null,
   BufSize: number,
 ): NtStatus {
-  const incoming = incomingFrom(PacketCompletionContext);
-  if (incoming === null || incoming.state !== INCOMING_DELIVERED) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
+  const incoming = deliveredIncomingFrom(PacketCompletionContext);
+  if (incoming === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
   if (!isU32(BufSize)) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
-  if (!coversBytes(PacketCompletionBuffer, BufSize)) return NTSTATUS.STATUS_INVALID_PARAMETER_2;
-  const writer = incoming.channel.sends.ringWriter;
-  if (writer !== null && inBandPacketSize(BufSize) > writer.maxPacketSize) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
+  if (!holdsBytes(PacketCompletionBuffer, BufSize)) return NTSTATUS.STATUS_INVALID_PARAMETER_2;
+  const sends = incoming.channel.sends;
+  if (sends.attached && BufSize > sends.largestBody) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
   incoming.channel.completeIncoming(incoming, PacketCompletionBuffer, BufSize);
   return NTSTATUS.STATUS_SUCCESS;
 }
@@ -43,8 +41,8 @@ export function VmbChannelPacketComplete(
  * channel is disabled and enabled again). Decision: C's VOID becomes an NTSTATUS.
  */
 export function VmbChannelPacketFail(PacketCompletionContext: VMBPACKETCOMPLETION): NtStatus {
-  const incoming = incomingFrom(PacketCompletionContext);
-  if (incoming === null || incoming.state !== INCOMING_DELIVERED) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
+  const incoming = deliveredIncomingFrom(PacketCompletionContext);
+  if (incoming === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
   const channel = incoming.channel;
   channel.incoming.failed = true;
   incoming.mapping?.invalidate();
@@ -62,8 +60,8 @@ export function VmbChannelPacketFail(PacketCompletionContext: VMBPACKETCOMPLETIO
  * becomes an NTSTATUS.
  */
 export function VmbChannelPacketDeferToPassive(PacketCompletionContext: VMBPACKETCOMPLETION): NtStatus {
-  const incoming = incomingFrom(PacketCompletionContext);
-  if (incoming === null || incoming.state !== INCOMING_DELIVERED || !incoming.inCallback) {
+  const incoming = deliveredIncomingFrom(PacketCompletionContext);
+  if (incoming === null || !incoming.inCallback) {
     return NTSTATUS.STATUS_INVALID_PARAMETER_1;
   }
   incoming.channel.incoming.requestDeferral(incoming);
@@ -86,8 +84,8 @@ export function VmbChannelPacketGetExternalData(
   Flags: number,
   Mdl: Out<ExternalDataMapping | null>,
 ): NtStatus {
-  const incoming = incomingFrom(PacketCompletionContext);
-  if (incoming === null || incoming.state !== INCOMING_DELIVERED) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
+  const incoming = deliveredIncomingFrom(PacketCompletionContext);
+  if (incoming === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
   if (!hasOnlyFlags(Flags, VMBUS_CHANNEL_PACKET_EXTERNAL_DATA_FLAGS)) return NTSTATUS.STATUS_INVALID_PARAMETER_2;
   if (!isOut(Mdl)) return NTSTATUS.STATUS_INVALID_PARAMETER_3;
   if (incoming.flags === 0) return NTSTATUS.STATUS_NOT_FOUND;

@@ -5,11 +5,10 @@
  * count and length is checked; a problem is returned, never thrown.
  */
 import { WireError } from '../../wire/wire-error.js';
-import { decodeGpaRanges } from '../../wire/gpa-range.js';
 import { GPA_DIRECT_HEADER_SIZE } from '../../wire/packet.js';
 import { PACKET_DESCRIPTOR_SIZE } from '../../wire/packet-descriptor.js';
 import { PACKET_TYPE } from '../../wire/packet-types.js';
-import { gpaRangesFromWire } from '../../memory/index.js';
+import { gpaRangesFromBytes } from '../../memory/index.js';
 import type { RingPacketView } from '../../ring/index.js';
 import { VMBUS_CHANNEL_PROCESS_PACKET_FLAG_EXTERNAL_DATA } from '../flags.js';
 import { PIPE_HEADER_SIZE } from '../channel/channel-config.js';
@@ -18,44 +17,61 @@ import type { KmclIncomingPacket } from './incoming-packet.js';
 /** Pipe packet type of a whole message (openvmm-vmbus.md §6.3, `PipeHeader`: 1 DATA). */
 export const PIPE_PACKET_TYPE_DATA = 1;
 
-/** Fills `incoming` from `view`; returns what is wrong with the packet, or null. */
+/**
+ * Fills `incoming` from `view`; returns what is wrong with the packet, or null.
+ * External data and pipe framing are parsed out of line: the in-band packet's
+ * path stays under V8's inlining size, so it inlines into the drain.
+ */
 export function parseIncoming(view: RingPacketView, incoming: KmclIncomingPacket, pipeMode: boolean): string | null {
   const type = view.packetType;
-  const bytes = view.bytes;
   let flags = 0;
   incoming.ranges = null;
-  if (type === PACKET_TYPE.VM_PKT_DATA_USING_GPA_DIRECT) {
-    const words = new DataView(bytes.buffer, bytes.byteOffset, view.payloadOffset);
-    const rangeCount = words.getUint32(PACKET_DESCRIPTOR_SIZE + 4, true);
-    if (rangeCount === 0) return 'GPA-direct packet with no ranges';
-    const start = PACKET_DESCRIPTOR_SIZE + GPA_DIRECT_HEADER_SIZE;
-    const ranges = decodeGpaRanges(bytes.subarray(start, view.payloadOffset), rangeCount);
-    if (ranges instanceof WireError) return ranges.message;
-    incoming.ranges = gpaRangesFromWire(ranges);
-    flags = VMBUS_CHANNEL_PROCESS_PACKET_FLAG_EXTERNAL_DATA;
-  } else if (type === PACKET_TYPE.VM_PKT_DATA_USING_XFER_PAGES) {
-    flags = VMBUS_CHANNEL_PROCESS_PACKET_FLAG_EXTERNAL_DATA;
-  } else if (type !== PACKET_TYPE.VM_PKT_DATA_INBAND) {
-    return `packet type ${type} is not a data packet`;
-  }
-  let offset = view.payloadOffset;
-  let length = view.payloadLength;
-  if (pipeMode) {
-    if (type !== PACKET_TYPE.VM_PKT_DATA_INBAND) return 'pipe-mode channels carry in-band packets only';
-    if (length < PIPE_HEADER_SIZE) return `pipe packet of ${length} bytes has no pipe header`;
-    const header = new DataView(bytes.buffer, bytes.byteOffset + offset, PIPE_HEADER_SIZE);
-    const pipeType = header.getUint32(0, true);
-    const pipeLength = header.getUint32(4, true);
-    if (pipeType !== PIPE_PACKET_TYPE_DATA) return `pipe packet type ${pipeType} is not DATA`;
-    if (pipeLength > length - PIPE_HEADER_SIZE) return `pipe header claims ${pipeLength} bytes, ${length - PIPE_HEADER_SIZE} follow`;
-    offset += PIPE_HEADER_SIZE;
-    length = pipeLength;
+  if (type !== PACKET_TYPE.VM_PKT_DATA_INBAND) {
+    const external = externalDataFlags(view, incoming);
+    if (typeof external === 'string') return external;
+    flags = external;
   }
   incoming.packetType = type;
   incoming.flags = flags;
   incoming.transactionIdLo = view.transactionIdLo;
   incoming.transactionIdHi = view.transactionIdHi;
   incoming.completionRequested = view.completionRequested;
-  incoming.setPayload(bytes, offset, length);
+  if (pipeMode) return setPipePayload(view, incoming);
+  incoming.setPayload(view.bytes, view.payloadOffset, view.payloadLength);
+  return null;
+}
+
+/** A data packet that is not in-band: its GPA ranges into `incoming`, and its process-packet flags; or its problem. */
+function externalDataFlags(view: RingPacketView, incoming: KmclIncomingPacket): number | string {
+  const type = view.packetType;
+  if (type === PACKET_TYPE.VM_PKT_DATA_USING_GPA_DIRECT) {
+    const bytes = view.bytes;
+    const words = new DataView(bytes.buffer, bytes.byteOffset, view.payloadOffset);
+    const rangeCount = words.getUint32(PACKET_DESCRIPTOR_SIZE + 4, true);
+    if (rangeCount === 0) return 'GPA-direct packet with no ranges';
+    const start = PACKET_DESCRIPTOR_SIZE + GPA_DIRECT_HEADER_SIZE;
+    // Page numbers as plain numbers: no BigInt per page on the GPA-direct receive path.
+    const ranges = gpaRangesFromBytes(bytes.subarray(start, view.payloadOffset), rangeCount);
+    if (ranges instanceof WireError) return ranges.message;
+    incoming.ranges = ranges;
+    return VMBUS_CHANNEL_PROCESS_PACKET_FLAG_EXTERNAL_DATA;
+  }
+  if (type === PACKET_TYPE.VM_PKT_DATA_USING_XFER_PAGES) return VMBUS_CHANNEL_PROCESS_PACKET_FLAG_EXTERNAL_DATA;
+  return `packet type ${type} is not a data packet`;
+}
+
+/** The message inside a pipe packet's framing (openvmm-vmbus.md §6.3 PipeHeader: type u32, len u32) as the payload; or its problem. */
+function setPipePayload(view: RingPacketView, incoming: KmclIncomingPacket): string | null {
+  const bytes = view.bytes;
+  const offset = view.payloadOffset;
+  const length = view.payloadLength;
+  if (view.packetType !== PACKET_TYPE.VM_PKT_DATA_INBAND) return 'pipe-mode channels carry in-band packets only';
+  if (length < PIPE_HEADER_SIZE) return `pipe packet of ${length} bytes has no pipe header`;
+  const header = new DataView(bytes.buffer, bytes.byteOffset + offset, PIPE_HEADER_SIZE);
+  const pipeType = header.getUint32(0, true);
+  const pipeLength = header.getUint32(4, true);
+  if (pipeType !== PIPE_PACKET_TYPE_DATA) return `pipe packet type ${pipeType} is not DATA`;
+  if (pipeLength > length - PIPE_HEADER_SIZE) return `pipe header claims ${pipeLength} bytes, ${length - PIPE_HEADER_SIZE} follow`;
+  incoming.setPayload(bytes, offset + PIPE_HEADER_SIZE, pipeLength);
   return null;
 }

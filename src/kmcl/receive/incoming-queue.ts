@@ -120,18 +120,23 @@ export class IncomingQueue {
     }, 0);
   }
 
-  /** The driver finished a packet (completed or failed it): quota and idle bookkeeping. */
+  /** The driver finished a packet (completed or failed it): quota and idle bookkeeping (the rare parts out of line: this runs per packet). */
   retired(): void {
     this.outstanding--;
-    if (this.blockedByQuota && (this.quota === 0 || this.outstanding < this.quota)) {
-      this.blockedByQuota = false;
-      this.kick();
-    }
-    if (this.outstanding === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
+    if (this.blockedByQuota) this.unblockIfUnderQuota();
+    if (this.outstanding === 0 && this.idleWaiters.length > 0) this.resolveIdleWaiters();
+  }
+
+  private unblockIfUnderQuota(): void {
+    if (this.quota !== 0 && this.outstanding >= this.quota) return;
+    this.blockedByQuota = false;
+    this.kick();
+  }
+
+  private resolveIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Returns a packet object to the free list. */
@@ -160,6 +165,8 @@ export class IncomingQueue {
       for (;;) {
         let delivered = 0;
         let handled = 0;
+        // Counts down to the next mid-batch publication (a `%` per packet compiles to a division).
+        let untilPublish = PUBLISH_BATCH;
         let stopped = false;
         const budget = this.dpcBudget;
         // The DPC budget bounds DISPATCH_LEVEL work only; passive work may run long.
@@ -180,9 +187,13 @@ export class IncomingQueue {
             stopped = true;
             break;
           }
-          if (handled % PUBLISH_BATCH === 0 && handled > 0) this.publishBatch(reader);
+          if (untilPublish === 0) {
+            this.publishBatch(reader);
+            untilPublish = PUBLISH_BATCH;
+          }
           if (!reader.tryRead()) break;
           handled++;
+          untilPublish--;
           const view = reader.packet;
           if (view.packetType === PACKET_TYPE.VM_PKT_COMP) {
             this.channel.sends.onCompletion(view.transactionIdLo, view.transactionIdHi, this.completionPayload(view));
@@ -238,9 +249,7 @@ export class IncomingQueue {
     const incoming = this.freeList.pop() ?? new KmclIncomingPacket(this.channel, this.channel.config.clientContextSize);
     const problem = parseIncoming(view, incoming, (this.channel.config.flags & VMBUS_CHANNEL_INIT_FLAG_IS_PIPE) !== 0);
     if (problem !== null) {
-      this.freeList.push(incoming);
-      this.channel.peerSentMalformedPacket(problem);
-      this.stopBatch = true;
+      this.rejectMalformed(incoming, problem);
       return false;
     }
     incoming.state = INCOMING_DELIVERED;
@@ -268,12 +277,23 @@ export class IncomingQueue {
       reportDriverFault(error);
     }
     incoming.inCallback = false;
-    if (incoming.deferRequested && incoming.state === INCOMING_DELIVERED) {
-      incoming.state = INCOMING_DEFERRED;
-      this.deferred.push(incoming);
-      this.stopBatch = true;
-      this.queuePassive();
-    }
+    if (incoming.deferRequested) this.defer(incoming);
+  }
+
+  /** The packet failed validation: back to the free list, and the queue stops. */
+  private rejectMalformed(incoming: KmclIncomingPacket, problem: string): void {
+    this.freeList.push(incoming);
+    this.channel.peerSentMalformedPacket(problem);
+    this.stopBatch = true;
+  }
+
+  /** The driver asked, in its process-packet call, to have the packet again at PASSIVE_LEVEL (unless it finished it meanwhile). */
+  private defer(incoming: KmclIncomingPacket): void {
+    if (incoming.state !== INCOMING_DELIVERED) return;
+    incoming.state = INCOMING_DEFERRED;
+    this.deferred.push(incoming);
+    this.stopBatch = true;
+    this.queuePassive();
   }
 
   private batchComplete(delivered: number, morePending: boolean): void {

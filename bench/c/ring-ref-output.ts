@@ -13,10 +13,16 @@ const THROUGHPUT_FIELDS = [
   'signalsToWriter',
   'readerSleeps',
   'writerSleeps',
+  'writerSpins',
+  'writerSpinsTimedOut',
+  'readerSpins',
+  'readerSpinsTimedOut',
   'writerRingingNs',
   'writerAsleepNs',
+  'writerSpinningNs',
   'readerRingingNs',
   'readerAsleepNs',
+  'readerSpinningNs',
 ] as const;
 
 /** Parses the JSON line of `ring-ref throughput`; a missing field or non-number is reported, never thrown. */
@@ -36,11 +42,19 @@ export function parseThroughputLine(line: string): ThroughputMeasurement | RingR
     signalsToWriter: value('signalsToWriter'),
     readerSleeps: value('readerSleeps'),
     writerSleeps: value('writerSleeps'),
+    spins: {
+      writer: value('writerSpins'),
+      writerTimedOut: value('writerSpinsTimedOut'),
+      reader: value('readerSpins'),
+      readerTimedOut: value('readerSpinsTimedOut'),
+    },
     doorbellNanos: {
       writerRinging: value('writerRingingNs'),
       writerAsleep: value('writerAsleepNs'),
+      writerSpinning: value('writerSpinningNs'),
       readerRinging: value('readerRingingNs'),
       readerAsleep: value('readerAsleepNs'),
+      readerSpinning: value('readerSpinningNs'),
     },
   };
 }

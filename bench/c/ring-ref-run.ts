@@ -1,17 +1,17 @@
 import { spawn } from 'node:child_process';
 
-import { batchesOf, type RingBenchPlan, type RingPublishing } from '../ring/ring-bench-plan.js';
+import { BATCHED_SLEEP_AT_ONCE, batchesOf, type RingBenchPlan, type ThroughputMode } from '../ring/ring-bench-plan.js';
 import type { RingRunner } from '../ring/ring-runner.js';
 import { parseLatencyLine, parseThroughputLine } from './ring-ref-output.js';
 import type { RingRefOutputError } from './ring-ref-output.js';
 
-/** The command line of one `ring-ref throughput` trial of `plan` (batched unless told otherwise). */
+/** The command line of one `ring-ref throughput` trial of `plan` (batched, sleeping at once, unless told otherwise). */
 export function ringRefThroughputArguments(
   plan: RingBenchPlan,
   payloadBytes: number,
-  publishing: RingPublishing = 'batched',
+  mode: ThroughputMode = BATCHED_SLEEP_AT_ONCE,
 ): string[] {
-  const { writeBatch, readBatch } = batchesOf(plan, publishing);
+  const { writeBatch, readBatch } = batchesOf(plan, mode.publishing);
   return [
     'throughput',
     '--data-bytes', String(plan.dataBytes),
@@ -21,6 +21,7 @@ export function ringRefThroughputArguments(
     '--write-batch', String(writeBatch),
     '--read-batch', String(readBatch),
     '--pending-floor', String(plan.pendingFloor),
+    '--spin-before-sleep-us', String(mode.spinBeforeSleepUs),
   ];
 }
 
@@ -65,8 +66,8 @@ function runRingRef<T>(
 export function cRingRunner(binary: string, plan: RingBenchPlan): RingRunner {
   return {
     implementation: 'c',
-    throughput: (payloadBytes, publishing) =>
-      runRingRef(binary, ringRefThroughputArguments(plan, payloadBytes, publishing), parseThroughputLine),
+    throughput: (payloadBytes, mode) =>
+      runRingRef(binary, ringRefThroughputArguments(plan, payloadBytes, mode), parseThroughputLine),
     latency: () => runRingRef(binary, ringRefLatencyArguments(plan), parseLatencyLine),
   };
 }

@@ -4,17 +4,19 @@
  *
  *   ring-ref throughput --data-bytes N --payload-bytes N --warmup-ms N
  *            --duration-ms N --write-batch N --read-batch N --pending-floor N
+ *            [--spin-before-sleep-us N]
  *     A writer thread streams in-band packets of one size to a reader thread;
  *     counts what the reader got during the measured window after a warm-up.
  *     Each side publishes its index (and decides whether to signal) once per
- *     batch; batches of 1 and 1 are the one-at-a-time runs.
+ *     batch; batches of 1 and 1 are the one-at-a-time runs. With a spin, a
+ *     side that must wait polls that many µs before it sleeps.
  *
  *   ring-ref latency --data-bytes N --request-bytes N --warmup N --samples N
  *     One request with completion requested in flight at a time; a server
  *     thread echoes a completion on a second ring; one sample per round trip.
  *
  * Output: one JSON line on stdout with raw counts (with the nanoseconds each
- * throughput thread spent ringing and asleep) or samples; the harness
+ * throughput thread spent ringing, asleep and spinning) or samples; the harness
  * derives rates and percentiles, so that math lives in one place. The harness
  * runs one invocation per trial so it can interleave C and TypeScript runs.
  */
@@ -22,20 +24,15 @@
 #include <errno.h>
 #include <time.h>
 
+#include "spin-before-sleep.h"
 #include "vmbus-ring.h"
 
 enum { COMPLETION_PAYLOAD_BYTES = 16 };
 
 struct options {
-  uint32_t data_bytes, payload_bytes, warmup_ms, duration_ms, write_batch, read_batch, pending_floor;
+  uint32_t data_bytes, payload_bytes, warmup_ms, duration_ms, write_batch, read_batch, pending_floor, spin_us;
   uint32_t request_bytes, latency_warmup, latency_samples;
 };
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_ms(uint32_t ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -61,9 +58,15 @@ struct throughput_run {
   _Alignas(64) _Atomic int stop;
   _Alignas(64) _Atomic uint64_t received;
   _Atomic uint64_t signals_to_writer, reader_sleeps, reader_ringing_ns, reader_asleep_ns;
+  struct spin_counters reader_spin;
   _Alignas(64) _Atomic uint64_t signals_to_reader, writer_sleeps, writer_ringing_ns, writer_asleep_ns;
-  uint32_t payload_bytes, write_batch, read_batch, pending_floor;
+  struct spin_counters writer_spin;
+  uint32_t payload_bytes, write_batch, read_batch, pending_floor, spin_us;
 };
+
+static int refused_packet_fits(void *writer) { return writer_has_room(writer); }
+
+static int packet_arrived(void *reader) { return reader_has_packet(reader); }
 
 /* Rings `d`, adding the time the ring took to `ringing_ns`; the clock is read only here, never per packet. */
 static void timed_ring(struct doorbell *d, _Atomic uint64_t *ringing_ns) {
@@ -100,6 +103,8 @@ static void *throughput_writer(void *arg) {
       timed_ring(&run->data_doorbell, &run->writer_ringing_ns);
     }
     if (written == run->write_batch) continue;
+    /* No pending send size yet: the reader does not ring while we poll. */
+    if (spin_before_sleep(run->spin_us, refused_packet_fits, &w, &run->writer_spin)) continue;
     uint32_t seen = atomic_load(&run->space_doorbell.ticket);
     if (writer_request_space(&w, total, run->pending_floor)) continue;
     if (atomic_load(&run->stop)) break;
@@ -136,6 +141,8 @@ static void *throughput_reader(void *arg) {
       }
     }
     if (count == run->read_batch) continue;
+    /* The mask is still set: the writer does not ring while we poll. */
+    if (spin_before_sleep(run->spin_us, packet_arrived, &rd, &run->reader_spin)) continue;
     uint32_t seen = atomic_load(&run->data_doorbell.ticket);
     if (!reader_unmask_if_empty(&rd)) continue;
     if (atomic_load(&run->stop)) break;
@@ -149,7 +156,9 @@ static void *throughput_reader(void *arg) {
 
 struct throughput_sample {
   uint64_t at_ns, received, signals_to_reader, signals_to_writer, reader_sleeps, writer_sleeps;
-  uint64_t writer_ringing_ns, writer_asleep_ns, reader_ringing_ns, reader_asleep_ns;
+  uint64_t writer_spins, writer_spins_timed_out, reader_spins, reader_spins_timed_out;
+  uint64_t writer_ringing_ns, writer_asleep_ns, writer_spinning_ns, reader_ringing_ns, reader_asleep_ns;
+  uint64_t reader_spinning_ns;
 };
 
 static struct throughput_sample throughput_snapshot(struct throughput_run *run) {
@@ -160,6 +169,12 @@ static struct throughput_sample throughput_snapshot(struct throughput_run *run) 
   s.signals_to_writer = atomic_load(&run->signals_to_writer);
   s.reader_sleeps = atomic_load(&run->reader_sleeps);
   s.writer_sleeps = atomic_load(&run->writer_sleeps);
+  s.writer_spins = atomic_load(&run->writer_spin.spins);
+  s.writer_spins_timed_out = atomic_load(&run->writer_spin.timed_out);
+  s.reader_spins = atomic_load(&run->reader_spin.spins);
+  s.reader_spins_timed_out = atomic_load(&run->reader_spin.timed_out);
+  s.writer_spinning_ns = atomic_load(&run->writer_spin.spinning_ns);
+  s.reader_spinning_ns = atomic_load(&run->reader_spin.spinning_ns);
   s.writer_ringing_ns = atomic_load(&run->writer_ringing_ns);
   s.writer_asleep_ns = atomic_load(&run->writer_asleep_ns);
   s.reader_ringing_ns = atomic_load(&run->reader_ringing_ns);
@@ -179,6 +194,7 @@ static void run_throughput(const struct options *o) {
   run->write_batch = o->write_batch;
   run->read_batch = o->read_batch;
   run->pending_floor = o->pending_floor;
+  run->spin_us = o->spin_us;
   pthread_t writer, reader;
   if (pthread_create(&reader, NULL, throughput_reader, run) != 0) fail("cannot start the reader thread");
   if (pthread_create(&writer, NULL, throughput_writer, run) != 0) fail("cannot start the writer thread");
@@ -192,17 +208,25 @@ static void run_throughput(const struct options *o) {
   pthread_join(writer, NULL);
   pthread_join(reader, NULL);
   printf("{\"payloadBytes\":%u,\"packets\":%llu,\"seconds\":%.9f,\"signalsToReader\":%llu,"
-         "\"signalsToWriter\":%llu,\"readerSleeps\":%llu,\"writerSleeps\":%llu,\"writerRingingNs\":%llu,"
-         "\"writerAsleepNs\":%llu,\"readerRingingNs\":%llu,\"readerAsleepNs\":%llu}",
+         "\"signalsToWriter\":%llu,\"readerSleeps\":%llu,\"writerSleeps\":%llu,\"writerSpins\":%llu,"
+         "\"writerSpinsTimedOut\":%llu,\"readerSpins\":%llu,\"readerSpinsTimedOut\":%llu,\"writerRingingNs\":%llu,"
+         "\"writerAsleepNs\":%llu,\"writerSpinningNs\":%llu,\"readerRingingNs\":%llu,\"readerAsleepNs\":%llu,"
+         "\"readerSpinningNs\":%llu}",
          payload_bytes, (unsigned long long)(b.received - a.received), (double)(b.at_ns - a.at_ns) / 1e9,
          (unsigned long long)(b.signals_to_reader - a.signals_to_reader),
          (unsigned long long)(b.signals_to_writer - a.signals_to_writer),
          (unsigned long long)(b.reader_sleeps - a.reader_sleeps),
          (unsigned long long)(b.writer_sleeps - a.writer_sleeps),
+         (unsigned long long)(b.writer_spins - a.writer_spins),
+         (unsigned long long)(b.writer_spins_timed_out - a.writer_spins_timed_out),
+         (unsigned long long)(b.reader_spins - a.reader_spins),
+         (unsigned long long)(b.reader_spins_timed_out - a.reader_spins_timed_out),
          (unsigned long long)(b.writer_ringing_ns - a.writer_ringing_ns),
          (unsigned long long)(b.writer_asleep_ns - a.writer_asleep_ns),
+         (unsigned long long)(b.writer_spinning_ns - a.writer_spinning_ns),
          (unsigned long long)(b.reader_ringing_ns - a.reader_ringing_ns),
-         (unsigned long long)(b.reader_asleep_ns - a.reader_asleep_ns));
+         (unsigned long long)(b.reader_asleep_ns - a.reader_asleep_ns),
+         (unsigned long long)(b.reader_spinning_ns - a.reader_spinning_ns));
   ring_free_memory(&run->ring);
   free(run);
 }
@@ -321,6 +345,7 @@ static struct options parse_options(int argc, char **argv) {
       {"--write-batch", &o.write_batch},     {"--read-batch", &o.read_batch},
       {"--pending-floor", &o.pending_floor}, {"--request-bytes", &o.request_bytes},
       {"--warmup", &o.latency_warmup},       {"--samples", &o.latency_samples},
+      {"--spin-before-sleep-us", &o.spin_us},
   };
   if ((argc - 2) % 2 != 0) fail("every option takes one value");
   for (int i = 2; i + 1 < argc; i += 2) {

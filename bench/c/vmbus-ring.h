@@ -175,6 +175,7 @@ struct ring_writer {
   uint32_t published;    /* write index as last published */
   uint32_t cached_read;  /* reader's index as last loaded; reloaded only when space looks short */
   uint32_t pending;      /* pending send size we last stored (0: none) */
+  uint32_t needed;       /* after a refused write: ring bytes the packet needs, trailer included */
 };
 
 static void writer_init(struct ring_writer *w, struct ring *r) {
@@ -182,6 +183,7 @@ static void writer_init(struct ring_writer *w, struct ring *r) {
   w->write = w->published = atomic_load(&r->control->write_index);
   w->cached_read = ring_peer_index(r, &r->control->read_index);
   w->pending = 0;
+  w->needed = 0;
 }
 
 static void writer_clear_pending(struct ring_writer *w) {
@@ -198,7 +200,10 @@ static int writer_try_write(struct ring_writer *w, uint16_t type, uint16_t flags
   /* Strictly more free space than the packet: the ring is never completely full. */
   if (ring_free_bytes(r->size, w->write, w->cached_read) <= total) {
     w->cached_read = ring_peer_index(r, &r->control->read_index);
-    if (ring_free_bytes(r->size, w->write, w->cached_read) <= total) return 0;
+    if (ring_free_bytes(r->size, w->write, w->cached_read) <= total) {
+      w->needed = total;
+      return 0;
+    }
   }
   uint8_t descriptor[DESCRIPTOR_BYTES];
   uint16_t offset8 = DESCRIPTOR_BYTES / 8;
@@ -253,6 +258,13 @@ static int writer_request_space(struct ring_writer *w, uint32_t needed, uint32_t
     return 1;
   }
   return 0;
+}
+
+/* After a refused write: whether the refused packet fits now (reloads the reader's index). */
+static int writer_has_room(struct ring_writer *w) {
+  struct ring *r = w->ring;
+  w->cached_read = ring_peer_index(r, &r->control->read_index);
+  return ring_free_bytes(r->size, w->write, w->cached_read) > w->needed;
 }
 
 struct ring_reader {
@@ -321,6 +333,12 @@ static int reader_publish(struct ring_reader *rd) {
   uint32_t free_after = ring_free_bytes(r->size, rd->cached_write, rd->read);
   /* Equal counts as not enough: the ring may never be completely full. */
   return free_before <= pending && free_after > pending;
+}
+
+/* Whether a packet waits past the private read offset (reloads the writer's index). */
+static int reader_has_packet(struct ring_reader *rd) {
+  rd->cached_write = ring_peer_index(rd->ring, &rd->ring->control->write_index);
+  return rd->cached_write != rd->read;
 }
 
 static void reader_mask(struct ring_reader *rd) {

@@ -22,14 +22,20 @@ export const BENCH_WORD = {
   received: 3 * LINE_WORDS,
   signalsToWriter: 3 * LINE_WORDS + 1,
   readerSleeps: 3 * LINE_WORDS + 2,
+  /** Polls before sleeping (spinning runs), and those that ran out of time. */
+  readerSpins: 3 * LINE_WORDS + 3,
+  readerSpinsTimedOut: 3 * LINE_WORDS + 4,
   // Written by the throughput writer.
   signalsToReader: 4 * LINE_WORDS,
   writerSleeps: 4 * LINE_WORDS + 1,
+  writerSpins: 4 * LINE_WORDS + 2,
+  writerSpinsTimedOut: 4 * LINE_WORDS + 3,
 } as const;
 
 /**
  * Nanosecond totals in the same block, as indices of a BigInt64Array over it
- * ({@link benchNanos}): the time a throughput worker spent in doorbell calls.
+ * ({@link benchNanos}): the time a throughput worker spent in doorbell calls
+ * and polling before sleeps.
  * Each sits in the second half of the line its thread already writes.
  */
 export const BENCH_NANOS = {
@@ -37,8 +43,11 @@ export const BENCH_NANOS = {
   readerRinging: 3 * LINE_NANOS + 4,
   /** From deciding to sleep until awake again. */
   readerAsleep: 3 * LINE_NANOS + 5,
+  /** Polling before a sleep (spinning runs). */
+  readerSpinning: 3 * LINE_NANOS + 6,
   writerRinging: 4 * LINE_NANOS + 4,
   writerAsleep: 4 * LINE_NANOS + 5,
+  writerSpinning: 4 * LINE_NANOS + 6,
 } as const;
 
 /** A zeroed control block in a SharedArrayBuffer. */

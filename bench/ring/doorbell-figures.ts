@@ -8,8 +8,8 @@
 import type { BenchResult } from '../harness/bench-result.js';
 import { formatDecimal } from '../harness/number-format.js';
 import type { Table } from '../harness/table.js';
-import type { RingPublishing } from './ring-bench-plan.js';
-import { medianTrial, publishedSeries, runResultName } from './ring-figures.js';
+import type { ThroughputMode } from './ring-bench-plan.js';
+import { medianTrial, modeLabel, runResultName, waitLabel } from './ring-figures.js';
 import type { RingMeasurement, ThroughputMeasurement } from './ring-measurement.js';
 
 /** One thread's doorbell cost; a mean over zero events is 0. */
@@ -66,27 +66,27 @@ export function doorbellFigures(measurement: ThroughputMeasurement): DoorbellFig
 
 /** A timed series' median-trial doorbell cost, with what identifies it. */
 interface TimedSeries {
-  readonly publishing: RingPublishing;
+  readonly mode: ThroughputMode;
   readonly payloadBytes: number;
   readonly figures: DoorbellFigures;
 }
 
 function timedSeries(measurement: RingMeasurement): TimedSeries[] {
-  return publishedSeries(measurement).flatMap(({ publishing, series }) => {
+  return measurement.throughput.flatMap((series) => {
     const figures = doorbellFigures(medianTrial(series));
-    return figures === undefined ? [] : [{ publishing, payloadBytes: series.payloadBytes, figures }];
+    return figures === undefined ? [] : [{ mode: series.mode, payloadBytes: series.payloadBytes, figures }];
   });
 }
 
 /**
  * Machine-readable doorbell cost of the median trials, named like
- * `ring.kmcl.doorbell.writer.64B` (`.one-at-a-time` for the other mode).
+ * `ring.kmcl.doorbell.writer.64B` (with the mode's suffixes, see `runResultName`).
  */
 export function doorbellResults(prefix: string, measurement: RingMeasurement): BenchResult[] {
   const results: BenchResult[] = [];
-  for (const { publishing, payloadBytes, figures } of timedSeries(measurement)) {
+  for (const { mode, payloadBytes, figures } of timedSeries(measurement)) {
     for (const side of ['writer', 'reader'] as const) {
-      const name = runResultName(prefix, `doorbell.${side}`, payloadBytes, publishing);
+      const name = runResultName(prefix, `doorbell.${side}`, payloadBytes, mode);
       const f = figures[side];
       results.push(
         { name, unit: 'us/ring', value: f.microsPerRing },
@@ -115,15 +115,17 @@ export function doorbellTable(title: string, measurements: readonly RingMeasurem
     columns: [
       { header: 'implementation', align: 'left' },
       { header: 'publishing', align: 'left' },
+      { header: 'wait', align: 'left' },
       { header: 'payload', align: 'right' },
       ...['W', 'R'].flatMap((side) =>
         ['µs/ring', 'µs/1k', 'ring %', 'µs/sleep'].map((header) => ({ header: `${side} ${header}`, align: 'right' as const })),
       ),
     ],
     rows: measurements.flatMap((measurement) =>
-      timedSeries(measurement).map(({ publishing, payloadBytes, figures }) => [
+      timedSeries(measurement).map(({ mode, payloadBytes, figures }) => [
         measurement.implementation,
-        publishing,
+        mode.publishing,
+        waitLabel(mode),
         `${payloadBytes} B`,
         ...cells(figures.writer),
         ...cells(figures.reader),
@@ -154,7 +156,7 @@ export function doorbellNote(measurement: RingMeasurement): string | undefined {
   const sides = timed.flatMap((t) => [t.figures.writer, t.figures.reader]);
   const perRing = sides.filter((f) => f.rings > 0).map((f) => f.microsPerRing);
   const perSleep = sides.filter((f) => f.sleeps > 0).map((f) => f.microsPerSleep);
-  const at = `at ${first.payloadBytes} B ${first.publishing}`;
+  const at = `at ${first.payloadBytes} B ${modeLabel(first.mode)}`;
   const { writer, reader } = first.figures;
   return (
     `${measurement.implementation} doorbells, share of each thread's measured time (median trials): ` +

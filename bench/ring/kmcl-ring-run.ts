@@ -7,7 +7,7 @@ import { measureThroughput } from './throughput-run.js';
 export function kmclRingRunner(plan: RingBenchPlan): RingRunner {
   return {
     implementation: 'kmcl',
-    throughput: (payloadBytes, publishing) => measureThroughput(plan, payloadBytes, publishing),
+    throughput: (payloadBytes, mode) => measureThroughput(plan, payloadBytes, mode),
     latency: () => measureLatency(plan),
   };
 }

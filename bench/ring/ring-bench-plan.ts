@@ -18,6 +18,13 @@ export interface RingBenchPlan {
    * background load on a shared machine hits both alike.
    */
   readonly trials: number;
+  /**
+   * The spinning runs: µs a throughput worker polls the ring for what it
+   * waits for (a packet, room for one) before it arms its doorbell and sleeps.
+   * Every throughput configuration runs once sleeping at once and once
+   * spinning this long first; 0 runs only the former.
+   */
+  readonly spinBeforeSleepUs: number;
   /** Unmeasured time before each throughput window (JIT, caches, steady state). */
   readonly warmupMs: number;
   readonly durationMs: number;
@@ -41,6 +48,18 @@ export interface RingBenchPlan {
  */
 export type RingPublishing = 'batched' | 'one-at-a-time';
 
+/**
+ * How a throughput run behaves besides its payload size: how often the sides
+ * publish, and how long a side polls before it sleeps (0: it sleeps at once).
+ */
+export interface ThroughputMode {
+  readonly publishing: RingPublishing;
+  readonly spinBeforeSleepUs: number;
+}
+
+/** The mode of a run nobody configured: batched, sleeping at once. */
+export const BATCHED_SLEEP_AT_ONCE: ThroughputMode = { publishing: 'batched', spinBeforeSleepUs: 0 };
+
 /** Packets per publish at the writer and at the reader. */
 export interface RingBatches {
   readonly writeBatch: number;
@@ -57,8 +76,8 @@ const ALL_SIZES = [64, 256, 1024, 16384];
 
 /**
  * The plan `npm run bench -- ring` runs: 4 sizes × 2 publishing modes × 2
- * implementations × 3 trials of 0.25 + 0.6 s, about 50 s on a 2-core
- * machine. The windows are short so that `npm run bench` (every
+ * waits × 2 implementations × 3 trials of 0.2 + 0.6 s, about 85 s on a
+ * 2-core machine. The windows are short so that `npm run bench` (every
  * sub-benchmark) stays under 5 minutes; three trials and the median keep a
  * noisy neighbour from deciding a figure.
  */
@@ -67,7 +86,12 @@ export const RING_BENCH_PLAN: RingBenchPlan = {
   payloadSizes: ALL_SIZES,
   oneAtATimeSizes: ALL_SIZES,
   trials: 3,
-  warmupMs: 250,
+  // Measured on a 2-vCPU EPYC VM: when each thread has a core, the longest gap between the peer's batches is
+  // 20-35 µs (16 KiB: the peer copies the ~15 packets the ring holds); 20 µs caught only a quarter of those
+  // waits, 50 µs nearly all, and 100-200 µs caught no more while every futile spin (the threads sharing
+  // one core under other load) costs its whole budget.
+  spinBeforeSleepUs: 50,
+  warmupMs: 200,
   durationMs: 600,
   writeBatch: 32,
   readBatch: 64,

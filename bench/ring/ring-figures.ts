@@ -3,13 +3,9 @@ import { formatCount, formatDecimal } from '../harness/number-format.js';
 import { summarizeLatency } from '../harness/percentile.js';
 import type { LatencySummary } from '../harness/percentile.js';
 import type { Table } from '../harness/table.js';
-import type { RingBenchPlan, RingPublishing } from './ring-bench-plan.js';
-import type {
-  LatencyMeasurement,
-  RingMeasurement,
-  ThroughputMeasurement,
-  ThroughputSeries,
-} from './ring-measurement.js';
+import { BATCHED_SLEEP_AT_ONCE, type RingBenchPlan, type ThroughputMode } from './ring-bench-plan.js';
+import type { LatencyMeasurement, RingMeasurement, ThroughputMeasurement, ThroughputSeries } from './ring-measurement.js';
+import { POLLS_PER_CLOCK } from './spin-before-sleep.js';
 
 /** Rates derived from one throughput run; MB means 10^6 payload bytes. */
 export interface ThroughputFigures {
@@ -49,46 +45,51 @@ export function latencyFigures(measurement: LatencyMeasurement): LatencySummary 
 
 /**
  * Names of machine-readable ring results per run: `ring.kmcl.<what>.64B` for
- * a batched run, `ring.kmcl.<what>.64B.one-at-a-time` for the other mode.
+ * a batched run that sleeps at once, then `.one-at-a-time` for the other
+ * publishing mode and `.spin50us` for a run that polls 50 µs before sleeping.
  */
-export function runResultName(prefix: string, what: string, payloadBytes: number, publishing: RingPublishing = 'batched'): string {
-  const name = `${prefix}.${what}.${payloadBytes}B`;
-  return publishing === 'batched' ? name : `${name}.${publishing}`;
+export function runResultName(prefix: string, what: string, payloadBytes: number, mode: ThroughputMode = BATCHED_SLEEP_AT_ONCE): string {
+  const publishing = mode.publishing === 'batched' ? '' : `.${mode.publishing}`;
+  const spin = mode.spinBeforeSleepUs > 0 ? `.spin${mode.spinBeforeSleepUs}us` : '';
+  return `${prefix}.${what}.${payloadBytes}B${publishing}${spin}`;
 }
 
-/** `ring.kmcl.throughput.64B`, `ring.kmcl.throughput.64B.one-at-a-time`: see {@link runResultName}. */
-export function throughputResultName(prefix: string, payloadBytes: number, publishing: RingPublishing = 'batched'): string {
-  return runResultName(prefix, 'throughput', payloadBytes, publishing);
+/** `ring.kmcl.throughput.64B`, `ring.kmcl.throughput.64B.one-at-a-time.spin50us`: see {@link runResultName}. */
+export function throughputResultName(prefix: string, payloadBytes: number, mode: ThroughputMode = BATCHED_SLEEP_AT_ONCE): string {
+  return runResultName(prefix, 'throughput', payloadBytes, mode);
 }
 
-/** A throughput series with the publishing mode it ran in. */
-export interface PublishedSeries {
-  readonly publishing: RingPublishing;
-  readonly series: ThroughputSeries;
+/** How a mode waits, as a table cell: `sleep at once` or `spin 50 µs`. */
+export function waitLabel(mode: ThroughputMode): string {
+  return mode.spinBeforeSleepUs > 0 ? `spin ${mode.spinBeforeSleepUs} µs` : 'sleep at once';
 }
 
-/** Every throughput series of a measurement, batched ones first. */
-export function publishedSeries(measurement: RingMeasurement): PublishedSeries[] {
-  return [
-    ...measurement.throughput.map((series) => ({ publishing: 'batched' as const, series })),
-    ...(measurement.oneAtATime ?? []).map((series) => ({ publishing: 'one-at-a-time' as const, series })),
-  ];
+/** A mode in words: `batched, spin 50 µs`. */
+export function modeLabel(mode: ThroughputMode): string {
+  return `${mode.publishing}, ${waitLabel(mode)}`;
 }
 
-/** What the two publishing modes mean under `plan`, for the reader of the tables. */
-export function publishingNote(plan: RingBenchPlan): string {
-  return (
+/** What the publishing and waiting modes mean under `plan`, for the reader of the tables. */
+export function modesNote(plan: RingBenchPlan): string {
+  const publishing =
     `batched: the writer publishes its index every ${plan.writeBatch} packets and the reader every ${plan.readBatch}; ` +
-    'one-at-a-time: both publish and decide whether to signal after every packet.'
+    'one-at-a-time: both publish and decide whether to signal after every packet.';
+  if (plan.spinBeforeSleepUs === 0) return publishing;
+  return (
+    `${publishing} sleep at once: a side that must wait arms its doorbell and sleeps (Atomics.wait, futex). ` +
+    `spin ${plan.spinBeforeSleepUs} µs: it first polls the ring for up to ${plan.spinBeforeSleepUs} µs ` +
+    `(the clock read every ${POLLS_PER_CLOCK} polls), the reader for a packet with its interrupt mask still set, ` +
+    'the writer for room before it sets a pending send size, so the peer does not ring meanwhile; ' +
+    'C polls the same way, with plain loads and no pause instruction (JavaScript has none).'
   );
 }
 
 /** Machine-readable results of one implementation's run (median trials), named under `prefix`. */
 export function ringResults(prefix: string, measurement: RingMeasurement): BenchResult[] {
   const results: BenchResult[] = [];
-  for (const { publishing, series } of publishedSeries(measurement)) {
+  for (const series of measurement.throughput) {
     const figures = throughputFigures(medianTrial(series));
-    const name = throughputResultName(prefix, series.payloadBytes, publishing);
+    const name = throughputResultName(prefix, series.payloadBytes, series.mode);
     results.push({ name, unit: 'packets/s', value: figures.packetsPerSecond });
     results.push({ name, unit: 'MB/s', value: figures.megabytesPerSecond });
   }
@@ -105,13 +106,20 @@ export function ringTables(title: string, measurement: RingMeasurement): Table[]
     title: `${title}: throughput, ${measurement.ringDataBytes / 1024} KiB ring, writer and reader threads, median trial`,
     columns: [
       { header: 'publishing', align: 'left' },
+      { header: 'wait', align: 'left' },
       { header: 'payload', align: 'right' },
       { header: 'packets/s', align: 'right' },
       { header: 'MB/s', align: 'right' },
     ],
-    rows: publishedSeries(measurement).map(({ publishing, series }) => {
+    rows: measurement.throughput.map((series) => {
       const f = throughputFigures(medianTrial(series));
-      return [publishing, `${series.payloadBytes} B`, formatCount(f.packetsPerSecond), formatDecimal(f.megabytesPerSecond, 1)];
+      return [
+        series.mode.publishing,
+        waitLabel(series.mode),
+        `${series.payloadBytes} B`,
+        formatCount(f.packetsPerSecond),
+        formatDecimal(f.megabytesPerSecond, 1),
+      ];
     }),
   };
   return [throughput, latencyTable(title, [measurement]), trialsTable(title, [measurement])];
@@ -150,6 +158,7 @@ export function trialsTable(title: string, measurements: readonly RingMeasuremen
     columns: [
       { header: 'implementation', align: 'left' },
       { header: 'publishing', align: 'left' },
+      { header: 'wait', align: 'left' },
       { header: 'payload', align: 'right' },
       { header: 'trials', align: 'left' },
       { header: 'to reader', align: 'right' },
@@ -158,13 +167,14 @@ export function trialsTable(title: string, measurements: readonly RingMeasuremen
       { header: 'writer sleeps', align: 'right' },
     ],
     rows: measurements.flatMap((measurement) =>
-      publishedSeries(measurement).map(({ publishing, series }) => {
+      measurement.throughput.map((series) => {
         const median = medianTrial(series);
         const perThousand = (count: number): string =>
           formatDecimal(median.packets > 0 ? (count * 1000) / median.packets : 0, 2);
         return [
           measurement.implementation,
-          publishing,
+          series.mode.publishing,
+          waitLabel(series.mode),
           `${series.payloadBytes} B`,
           series.trials.map((t) => formatDecimal(throughputFigures(t).packetsPerSecond / 1e6, 3)).join(' '),
           perThousand(median.signalsToReader),

@@ -1,3 +1,5 @@
+import type { ThroughputMode } from './ring-bench-plan.js';
+
 /**
  * Raw figures from one ring benchmark run, the same shape whether kmcl's
  * engine or the C reference produced them; rates and percentiles are derived
@@ -7,13 +9,24 @@
 /**
  * Nanoseconds each throughput thread spent in doorbell calls during the
  * measured window: ringing its peer (the notify or futex-wake call alone)
- * and asleep (from deciding to sleep until awake again).
+ * and asleep (from deciding to sleep until awake again); and polling before
+ * a sleep (spinning runs; 0 otherwise).
  */
 export interface DoorbellNanos {
   readonly writerRinging: number;
   readonly writerAsleep: number;
+  readonly writerSpinning: number;
   readonly readerRinging: number;
   readonly readerAsleep: number;
+  readonly readerSpinning: number;
+}
+
+/** Polls before a sleep each throughput thread ran, and how many ran out of time (then it slept). */
+export interface SpinCounts {
+  readonly writer: number;
+  readonly writerTimedOut: number;
+  readonly reader: number;
+  readonly readerTimedOut: number;
 }
 
 /** One throughput run: packets the reader received during the measured window. */
@@ -27,6 +40,8 @@ export interface ThroughputMeasurement {
   readonly signalsToWriter: number;
   readonly readerSleeps: number;
   readonly writerSleeps: number;
+  /** Spins before sleeping (absent: the run did not count them, as the `kmcl` benchmark's runs do not). */
+  readonly spins?: SpinCounts;
   /** Time in doorbell calls (absent: the run did not time them, as the `kmcl` benchmark's runs do not). */
   readonly doorbellNanos?: DoorbellNanos;
 }
@@ -44,6 +59,11 @@ export interface ThroughputSeries {
   readonly trials: readonly ThroughputMeasurement[];
 }
 
+/** A throughput series with the mode (publishing, spinning) it ran in. */
+export interface ThroughputModeSeries extends ThroughputSeries {
+  readonly mode: ThroughputMode;
+}
+
 /** Which ring implementation produced a measurement. */
 export type RingImplementation = 'kmcl' | 'c';
 
@@ -51,9 +71,7 @@ export type RingImplementation = 'kmcl' | 'c';
 export interface RingMeasurement {
   readonly implementation: RingImplementation;
   readonly ringDataBytes: number;
-  /** Batched runs (the plan's write and read batches), one series per payload size. */
-  readonly throughput: readonly ThroughputSeries[];
-  /** Runs that publish after every packet on both sides (absent: the plan ran none). */
-  readonly oneAtATime?: readonly ThroughputSeries[];
+  /** One series per payload size and mode, in the order the plan runs them. */
+  readonly throughput: readonly ThroughputModeSeries[];
   readonly latency: LatencyMeasurement;
 }

@@ -1,32 +1,38 @@
 import type { ProgressSink } from '../harness/sub-benchmark.js';
-import type { RingBenchPlan, RingPublishing } from './ring-bench-plan.js';
+import type { RingBenchPlan, ThroughputMode } from './ring-bench-plan.js';
 import type {
   LatencyMeasurement,
   RingImplementation,
   RingMeasurement,
   ThroughputMeasurement,
-  ThroughputSeries,
+  ThroughputModeSeries,
 } from './ring-measurement.js';
+import { modeLabel } from './ring-figures.js';
 
 /** One ring implementation, able to run one throughput trial or one latency run of a plan. */
 export interface RingRunner {
   readonly implementation: RingImplementation;
-  /** One throughput trial of `payloadBytes` packets; batched unless told otherwise. */
-  throughput(payloadBytes: number, publishing?: RingPublishing): Promise<ThroughputMeasurement>;
+  /** One throughput trial of `payloadBytes` packets; batched and sleeping at once unless told otherwise. */
+  throughput(payloadBytes: number, mode?: ThroughputMode): Promise<ThroughputMeasurement>;
   latency(): Promise<LatencyMeasurement>;
 }
 
-/** One throughput configuration of a plan: a payload size and how often the sides publish. */
+/** One throughput configuration of a plan: a payload size and a mode. */
 interface ThroughputCase {
   readonly payloadBytes: number;
-  readonly publishing: RingPublishing;
+  readonly mode: ThroughputMode;
 }
 
-function throughputCases(plan: RingBenchPlan): ThroughputCase[] {
-  return [
-    ...plan.payloadSizes.map((payloadBytes) => ({ payloadBytes, publishing: 'batched' as const })),
-    ...(plan.oneAtATimeSizes ?? []).map((payloadBytes) => ({ payloadBytes, publishing: 'one-at-a-time' as const })),
-  ];
+/**
+ * Every throughput configuration of `plan`: batched sizes, then one-at-a-time
+ * sizes, each sleeping at once and then (if the plan spins) spinning first,
+ * so the two waits of one configuration sit next to each other.
+ */
+export function throughputCases(plan: RingBenchPlan): ThroughputCase[] {
+  const spins = plan.spinBeforeSleepUs > 0 ? [0, plan.spinBeforeSleepUs] : [0];
+  const casesOf = (publishing: ThroughputMode['publishing'], sizes: readonly number[]): ThroughputCase[] =>
+    sizes.flatMap((payloadBytes) => spins.map((spinBeforeSleepUs) => ({ payloadBytes, mode: { publishing, spinBeforeSleepUs } })));
+  return [...casesOf('batched', plan.payloadSizes), ...casesOf('one-at-a-time', plan.oneAtATimeSizes ?? [])];
 }
 
 /** Progress steps {@link measureRings} reports for `runners` implementations. */
@@ -48,10 +54,10 @@ export async function measureRings(
   const cases = throughputCases(plan);
   const trials = runners.map(() => cases.map((): ThroughputMeasurement[] => []));
   for (let trial = 1; trial <= plan.trials; trial++) {
-    for (const [caseIndex, { payloadBytes, publishing }] of cases.entries()) {
+    for (const [caseIndex, { payloadBytes, mode }] of cases.entries()) {
       for (const [runnerIndex, runner] of runners.entries()) {
-        trials[runnerIndex]?.[caseIndex]?.push(await runner.throughput(payloadBytes, publishing));
-        progress.step(`${runner.implementation} ${payloadBytes} B ${publishing}, trial ${trial}/${plan.trials}`);
+        trials[runnerIndex]?.[caseIndex]?.push(await runner.throughput(payloadBytes, mode));
+        progress.step(`${runner.implementation} ${payloadBytes} B ${modeLabel(mode)}, trial ${trial}/${plan.trials}`);
       }
     }
   }
@@ -59,18 +65,12 @@ export async function measureRings(
   for (const [runnerIndex, runner] of runners.entries()) {
     const latency = await runner.latency();
     progress.step(`${runner.implementation} latency`);
-    const series = (publishing: RingPublishing): ThroughputSeries[] =>
-      cases.flatMap((c, caseIndex) =>
-        c.publishing === publishing ? [{ payloadBytes: c.payloadBytes, trials: trials[runnerIndex]?.[caseIndex] ?? [] }] : [],
-      );
-    const oneAtATime = series('one-at-a-time');
-    measurements.push({
-      implementation: runner.implementation,
-      ringDataBytes: plan.dataBytes,
-      throughput: series('batched'),
-      ...(oneAtATime.length > 0 ? { oneAtATime } : {}),
-      latency,
-    });
+    const throughput: ThroughputModeSeries[] = cases.map(({ payloadBytes, mode }, caseIndex) => ({
+      payloadBytes,
+      mode,
+      trials: trials[runnerIndex]?.[caseIndex] ?? [],
+    }));
+    measurements.push({ implementation: runner.implementation, ringDataBytes: plan.dataBytes, throughput, latency });
   }
   return measurements;
 }

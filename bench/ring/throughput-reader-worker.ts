@@ -2,8 +2,9 @@
  * Worker: the reading end of the throughput run. Drains packets with the
  * interrupt mask set, checks each sequence number, publishes once per batch
  * (ringing the writer when kmcl's RingReader says so), and when the ring is
- * empty unmasks, re-checks and sleeps until the writer rings. Each ring and
- * sleep is timed (doorbell-stopwatch.ts).
+ * empty polls it for a while if the run spins (mask still set), then
+ * unmasks, re-checks and sleeps until the writer rings. Each ring, spin and
+ * sleep is timed (doorbell-stopwatch.ts, spin-before-sleep.ts).
  */
 import { workerData } from 'node:worker_threads';
 
@@ -13,9 +14,10 @@ import { BENCH_WORD, stopRequested, waitForGo } from './bench-control.js';
 import { announceReady } from './bench-worker.js';
 import { Doorbell } from './doorbell.js';
 import { DoorbellStopwatch } from './doorbell-stopwatch.js';
+import { SpinBeforeSleep } from './spin-before-sleep.js';
 import type { ThroughputWorkerData } from './throughput-run.js';
 
-const { ring, control, payloadBytes, batch } = workerData as ThroughputWorkerData;
+const { ring, control, payloadBytes, batch, spinBeforeSleepUs } = workerData as ThroughputWorkerData;
 const reader = new RingReader(new FlatRingMemory(ring));
 const packet = reader.packet;
 // The reader's private copy, as words, to check sequence numbers without allocating views.
@@ -24,6 +26,8 @@ const words = new Int32Array(control.buffer);
 const fromWriter = new Doorbell(words, BENCH_WORD.forwardDoorbell);
 const toWriter = new Doorbell(words, BENCH_WORD.backwardDoorbell);
 const stopwatch = new DoorbellStopwatch(words, 'reader');
+const spin = new SpinBeforeSleep(words, 'reader', spinBeforeSleepUs);
+const packetArrived = (): boolean => !reader.isEmpty();
 const paddedPayload = (payloadBytes + 7) & ~7;
 
 announceReady();
@@ -53,6 +57,8 @@ while (!stopRequested(words)) {
     }
   }
   if (count === batch) continue;
+  // The mask is still set: the writer does not ring while we poll.
+  if (spin.poll(packetArrived)) continue;
   const seen = fromWriter.ticket();
   if (!reader.unmaskInterruptsIfEmpty()) continue;
   if (stopRequested(words)) break;

@@ -2,10 +2,10 @@ import { FlatRingMemory, initializeRing } from '../../src/ring/index.js';
 import { RING_PAGE_SIZE } from '../../src/wire/ring-control.js';
 import { BENCH_NANOS, BENCH_WORD, allocateBenchControl, benchNanos, requestStop, signalGo } from './bench-control.js';
 import { BenchWorker, runFor } from './bench-worker.js';
-import { batchesOf, type RingBenchPlan, type RingPublishing } from './ring-bench-plan.js';
+import { BATCHED_SLEEP_AT_ONCE, batchesOf, type RingBenchPlan, type ThroughputMode } from './ring-bench-plan.js';
 import type { DoorbellNanos, ThroughputMeasurement } from './ring-measurement.js';
 
-/** What each throughput worker gets: the shared ring and control words, and its batch size. */
+/** What each throughput worker gets: the shared ring and control words, its batch size and how it waits. */
 export interface ThroughputWorkerData {
   /** The whole ring (control page + data) over a SharedArrayBuffer. */
   readonly ring: Uint8Array;
@@ -13,6 +13,8 @@ export interface ThroughputWorkerData {
   readonly payloadBytes: number;
   /** Packets per commit: the write batch for the writer, the read batch for the reader. */
   readonly batch: number;
+  /** µs to poll before arming the doorbell and sleeping (0: sleep at once). */
+  readonly spinBeforeSleepUs: number;
 }
 
 interface CounterSample {
@@ -22,6 +24,10 @@ interface CounterSample {
   readonly signalsToWriter: number;
   readonly readerSleeps: number;
   readonly writerSleeps: number;
+  readonly readerSpins: number;
+  readonly readerSpinsTimedOut: number;
+  readonly writerSpins: number;
+  readonly writerSpinsTimedOut: number;
   readonly doorbellNanos: DoorbellNanos;
 }
 
@@ -33,6 +39,10 @@ function sampleCounters(words: Int32Array): CounterSample {
     signalsToWriter: Atomics.load(words, BENCH_WORD.signalsToWriter),
     readerSleeps: Atomics.load(words, BENCH_WORD.readerSleeps),
     writerSleeps: Atomics.load(words, BENCH_WORD.writerSleeps),
+    readerSpins: Atomics.load(words, BENCH_WORD.readerSpins),
+    readerSpinsTimedOut: Atomics.load(words, BENCH_WORD.readerSpinsTimedOut),
+    writerSpins: Atomics.load(words, BENCH_WORD.writerSpins),
+    writerSpinsTimedOut: Atomics.load(words, BENCH_WORD.writerSpinsTimedOut),
     doorbellNanos: sampleNanos(words),
   };
 }
@@ -44,8 +54,10 @@ function sampleNanos(words: Int32Array): DoorbellNanos {
   return {
     writerRinging: total('writerRinging'),
     writerAsleep: total('writerAsleep'),
+    writerSpinning: total('writerSpinning'),
     readerRinging: total('readerRinging'),
     readerAsleep: total('readerAsleep'),
+    readerSpinning: total('readerSpinning'),
   };
 }
 
@@ -53,8 +65,10 @@ function nanosGrowth(start: DoorbellNanos, end: DoorbellNanos): DoorbellNanos {
   return {
     writerRinging: end.writerRinging - start.writerRinging,
     writerAsleep: end.writerAsleep - start.writerAsleep,
+    writerSpinning: end.writerSpinning - start.writerSpinning,
     readerRinging: end.readerRinging - start.readerRinging,
     readerAsleep: end.readerAsleep - start.readerAsleep,
+    readerSpinning: end.readerSpinning - start.readerSpinning,
   };
 }
 
@@ -65,21 +79,21 @@ function growth(start: number, end: number): number {
 
 /**
  * Streams `payloadBytes` in-band packets from a writer worker to a reader
- * worker through kmcl's ring engine over a SharedArrayBuffer, publishing as
- * `publishing` says, and counts what the reader received during the measured
- * window (after the warm-up).
+ * worker through kmcl's ring engine over a SharedArrayBuffer, publishing and
+ * waiting as `mode` says, and counts what the reader received during the
+ * measured window (after the warm-up).
  */
 export async function measureThroughput(
   plan: RingBenchPlan,
   payloadBytes: number,
-  publishing: RingPublishing = 'batched',
+  mode: ThroughputMode = BATCHED_SLEEP_AT_ONCE,
 ): Promise<ThroughputMeasurement> {
-  const { writeBatch, readBatch } = batchesOf(plan, publishing);
+  const { writeBatch, readBatch } = batchesOf(plan, mode.publishing);
   const memory = FlatRingMemory.allocate(plan.dataBytes / RING_PAGE_SIZE);
   // The reader starts masked, as OpenVMM creates the rings it reads (openvmm-vmbus.md §6.2); so does the C reference.
   initializeRing(memory, { interruptMask: true });
   const control = allocateBenchControl();
-  const shared = { ring: memory.bytes, control, payloadBytes };
+  const shared = { ring: memory.bytes, control, payloadBytes, spinBeforeSleepUs: mode.spinBeforeSleepUs };
   const workers = [
     new BenchWorker<void>(new URL('./throughput-reader-worker.js', import.meta.url), {
       ...shared,
@@ -107,6 +121,12 @@ export async function measureThroughput(
       signalsToWriter: growth(start.signalsToWriter, end.signalsToWriter),
       readerSleeps: growth(start.readerSleeps, end.readerSleeps),
       writerSleeps: growth(start.writerSleeps, end.writerSleeps),
+      spins: {
+        reader: growth(start.readerSpins, end.readerSpins),
+        readerTimedOut: growth(start.readerSpinsTimedOut, end.readerSpinsTimedOut),
+        writer: growth(start.writerSpins, end.writerSpins),
+        writerTimedOut: growth(start.writerSpinsTimedOut, end.writerSpinsTimedOut),
+      },
       doorbellNanos: nanosGrowth(start.doorbellNanos, end.doorbellNanos),
     };
   } finally {

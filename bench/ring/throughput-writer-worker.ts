@@ -1,9 +1,10 @@
 /**
  * Worker: the writing end of the throughput run. Streams in-band packets
  * carrying a sequence number, publishing once per batch and ringing the
- * reader only when kmcl's RingWriter says so; when the ring is full it asks
- * for space and sleeps until the reader rings back. Each ring and sleep is
- * timed (doorbell-stopwatch.ts).
+ * reader only when kmcl's RingWriter says so; when the ring is full it polls
+ * for room for a while if the run spins, then asks for space and sleeps
+ * until the reader rings back. Each ring, spin and sleep is timed
+ * (doorbell-stopwatch.ts, spin-before-sleep.ts).
  */
 import { workerData } from 'node:worker_threads';
 
@@ -12,14 +13,17 @@ import { BENCH_WORD, stopRequested, waitForGo } from './bench-control.js';
 import { announceReady } from './bench-worker.js';
 import { Doorbell } from './doorbell.js';
 import { DoorbellStopwatch } from './doorbell-stopwatch.js';
+import { SpinBeforeSleep } from './spin-before-sleep.js';
 import type { ThroughputWorkerData } from './throughput-run.js';
 
-const { ring, control, payloadBytes, batch } = workerData as ThroughputWorkerData;
+const { ring, control, payloadBytes, batch, spinBeforeSleepUs } = workerData as ThroughputWorkerData;
 const writer = new RingWriter(new FlatRingMemory(ring));
 const words = new Int32Array(control.buffer);
 const toReader = new Doorbell(words, BENCH_WORD.forwardDoorbell);
 const fromReader = new Doorbell(words, BENCH_WORD.backwardDoorbell);
 const stopwatch = new DoorbellStopwatch(words, 'writer');
+const spin = new SpinBeforeSleep(words, 'writer', spinBeforeSleepUs);
+const refusedPacketFits = (): boolean => writer.writableBytes() >= writer.neededBytes;
 const payload = new Uint8Array(payloadBytes);
 const payloadWords = new Int32Array(payload.buffer, 0, 2);
 
@@ -41,6 +45,8 @@ while (!stopRequested(words)) {
     stopwatch.ring(toReader);
   }
   if (written === batch) continue;
+  // No pending send size yet: the reader does not ring while we poll.
+  if (spin.poll(refusedPacketFits)) continue;
   const seen = fromReader.ticket();
   if (writer.requestSpace()) continue;
   if (stopRequested(words)) break;

@@ -6,8 +6,9 @@ import type { BenchContext, SubBenchmark } from '../harness/sub-benchmark.js';
 import { doorbellNote, doorbellResults, doorbellTable } from '../ring/doorbell-figures.js';
 import { RING_BENCH_PLAN } from '../ring/ring-bench-plan.js';
 import type { RingBenchPlan } from '../ring/ring-bench-plan.js';
-import { publishingNote, ringResults, ringTables } from '../ring/ring-figures.js';
+import { modesNote, ringResults, ringTables } from '../ring/ring-figures.js';
 import { measureRings, ringRunSteps } from '../ring/ring-runner.js';
+import { spinNote, spinResults, spinTable } from '../ring/spin-figures.js';
 
 /** The C reference's figures for `plan`: shared by an earlier sub-benchmark, or built and measured now. */
 async function cReference(context: BenchContext, plan: RingBenchPlan): Promise<CReferenceOutcome> {
@@ -36,10 +37,19 @@ export const cSuite: SubBenchmark = {
     if (outcome.kind === 'skipped') return { results: [], tables: [], notes: [outcome.note] };
     const doorbells = doorbellNote(outcome.measurement);
     return {
-      results: [...ringResults('c', outcome.measurement), ...doorbellResults('c', outcome.measurement)],
-      tables: [...ringTables('c', outcome.measurement), doorbellTable('c', [outcome.measurement])],
+      results: [
+        ...ringResults('c', outcome.measurement),
+        ...doorbellResults('c', outcome.measurement),
+        ...spinResults('c', outcome.measurement),
+      ],
+      tables: [
+        ...ringTables('c', outcome.measurement),
+        doorbellTable('c', [outcome.measurement]),
+        ...(RING_BENCH_PLAN.spinBeforeSleepUs > 0 ? [spinTable('c', [outcome.measurement])] : []),
+      ],
       notes: [
-        publishingNote(RING_BENCH_PLAN),
+        modesNote(RING_BENCH_PLAN),
+        ...(RING_BENCH_PLAN.spinBeforeSleepUs > 0 ? [spinNote()] : []),
         ...(doorbells === undefined ? [] : [doorbells]),
         `C reference built with ${outcome.compiler}`,
       ],

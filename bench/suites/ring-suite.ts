@@ -9,20 +9,21 @@ import type { SubBenchmark } from '../harness/sub-benchmark.js';
 import type { Table } from '../harness/table.js';
 import { doorbellNote, doorbellResults, doorbellTable } from '../ring/doorbell-figures.js';
 import { kmclRingRunner } from '../ring/kmcl-ring-run.js';
-import { RING_BENCH_PLAN, type RingPublishing } from '../ring/ring-bench-plan.js';
+import { BATCHED_SLEEP_AT_ONCE, RING_BENCH_PLAN, type ThroughputMode } from '../ring/ring-bench-plan.js';
 import {
   latencyTable,
   medianTrial,
-  publishedSeries,
-  publishingNote,
+  modesNote,
   ringResults,
   throughputFigures,
   throughputResultName,
   trialsTable,
+  waitLabel,
 } from '../ring/ring-figures.js';
-import type { RingMeasurement, ThroughputSeries } from '../ring/ring-measurement.js';
+import type { RingMeasurement, ThroughputModeSeries, ThroughputSeries } from '../ring/ring-measurement.js';
 import { measureRings, ringRunSteps } from '../ring/ring-runner.js';
 import type { RingRunner } from '../ring/ring-runner.js';
+import { spinNote, spinResults, spinTable } from '../ring/spin-figures.js';
 
 /** The issue's goals for kmcl's batched throughput as a fraction of the C reference's, per payload size. */
 export const RING_THROUGHPUT_TARGETS: ReadonlyMap<number, number> = new Map([
@@ -31,33 +32,44 @@ export const RING_THROUGHPUT_TARGETS: ReadonlyMap<number, number> = new Map([
 ]);
 
 /**
- * ours/C median packet rate for one payload size and publishing mode, with
- * its target when the issue sets one (batched runs only).
+ * ours/C median packet rate for one payload size and mode, with its target
+ * when the issue sets one: batched runs, sleeping at once or spinning first
+ * (both implementations wait the same way in a run).
  */
-export function throughputRatio(ours: ThroughputSeries, c: ThroughputSeries, publishing: RingPublishing = 'batched'): BenchResult {
+export function throughputRatio(ours: ThroughputSeries, c: ThroughputSeries, mode: ThroughputMode = BATCHED_SLEEP_AT_ONCE): BenchResult {
   const cRate = throughputFigures(medianTrial(c)).packetsPerSecond;
   const value = cRate > 0 ? throughputFigures(medianTrial(ours)).packetsPerSecond / cRate : 0;
-  const goal = publishing === 'batched' ? RING_THROUGHPUT_TARGETS.get(ours.payloadBytes) : undefined;
-  const name = throughputResultName('ring.ratio', ours.payloadBytes, publishing);
+  const goal = mode.publishing === 'batched' ? RING_THROUGHPUT_TARGETS.get(ours.payloadBytes) : undefined;
+  const name = throughputResultName('ring.ratio', ours.payloadBytes, mode);
   return goal === undefined
     ? { name, unit: 'ours/C', value }
     : { name, unit: 'ours/C', value, target: targetFor(value, goal) };
 }
 
-/** C's series of the same size and publishing mode as `ours`, if C ran. */
-function matchingSeries(c: RingMeasurement | undefined, publishing: RingPublishing, ours: ThroughputSeries): ThroughputSeries | undefined {
-  if (c === undefined) return undefined;
-  return publishedSeries(c).find((p) => p.publishing === publishing && p.series.payloadBytes === ours.payloadBytes)?.series;
+/** C's series of the same size and mode as `ours`, if C ran. */
+function matchingSeries(c: RingMeasurement | undefined, ours: ThroughputModeSeries): ThroughputSeries | undefined {
+  return c?.throughput.find(
+    (theirs) =>
+      theirs.payloadBytes === ours.payloadBytes &&
+      theirs.mode.publishing === ours.mode.publishing &&
+      theirs.mode.spinBeforeSleepUs === ours.mode.spinBeforeSleepUs,
+  );
 }
 
 function comparisonTable(kmcl: RingMeasurement, c: RingMeasurement | undefined): Table {
-  const rows = publishedSeries(kmcl).map(({ publishing, series: ours }) => {
-    const theirs = matchingSeries(c, publishing, ours);
+  const rows = kmcl.throughput.map((ours) => {
+    const theirs = matchingSeries(c, ours);
     const f = throughputFigures(medianTrial(ours));
-    const cells = [publishing, `${ours.payloadBytes} B`, formatCount(f.packetsPerSecond), formatDecimal(f.megabytesPerSecond, 1)];
+    const cells = [
+      ours.mode.publishing,
+      waitLabel(ours.mode),
+      `${ours.payloadBytes} B`,
+      formatCount(f.packetsPerSecond),
+      formatDecimal(f.megabytesPerSecond, 1),
+    ];
     if (theirs === undefined) return [...cells, '-', '-', '-', '-'];
     const g = throughputFigures(medianTrial(theirs));
-    const ratio = throughputRatio(ours, theirs, publishing);
+    const ratio = throughputRatio(ours, theirs, ours.mode);
     const goal = ratio.target;
     const target = describeTarget(goal, 2);
     return [
@@ -72,6 +84,7 @@ function comparisonTable(kmcl: RingMeasurement, c: RingMeasurement | undefined):
     title: `ring: cross-thread throughput, ${kmcl.ringDataBytes / 1024} KiB ring, in-band packets, median trial`,
     columns: [
       { header: 'publishing', align: 'left' },
+      { header: 'wait', align: 'left' },
       { header: 'payload', align: 'right' },
       { header: 'kmcl packets/s', align: 'right' },
       { header: 'kmcl MB/s', align: 'right' },
@@ -86,9 +99,10 @@ function comparisonTable(kmcl: RingMeasurement, c: RingMeasurement | undefined):
 
 /**
  * `ring`: kmcl's ring engine across worker threads (throughput for 64 B,
- * 256 B, 1 KiB and 16 KiB in-band packets, batched and one at a time;
- * round-trip latency), next to the C reference on the same plan, trials
- * interleaved, with ours/C ratios against the issue's targets.
+ * 256 B, 1 KiB and 16 KiB in-band packets, batched and one at a time, each
+ * sleeping at once and spinning before sleep; round-trip latency), next to
+ * the C reference on the same plan, trials interleaved, with ours/C ratios
+ * against the issue's targets.
  */
 export const ringSuite: SubBenchmark = {
   name: 'ring',
@@ -115,11 +129,12 @@ export const ringSuite: SubBenchmark = {
     const results = [
       ...ringResults('ring.kmcl', kmcl),
       ...doorbellResults('ring.kmcl', kmcl),
-      ...(c === undefined ? [] : [...ringResults('ring.c', c), ...doorbellResults('ring.c', c)]),
+      ...spinResults('ring.kmcl', kmcl),
+      ...(c === undefined ? [] : [...ringResults('ring.c', c), ...doorbellResults('ring.c', c), ...spinResults('ring.c', c)]),
     ];
-    for (const { publishing, series: ours } of publishedSeries(kmcl)) {
-      const theirs = matchingSeries(c, publishing, ours);
-      if (theirs !== undefined) results.push(throughputRatio(ours, theirs, publishing));
+    for (const ours of kmcl.throughput) {
+      const theirs = matchingSeries(c, ours);
+      if (theirs !== undefined) results.push(throughputRatio(ours, theirs, ours.mode));
     }
     const measurements = c === undefined ? [kmcl] : [kmcl, c];
     return {
@@ -129,9 +144,11 @@ export const ringSuite: SubBenchmark = {
         latencyTable('ring', measurements),
         trialsTable('ring', measurements),
         doorbellTable('ring', measurements),
+        ...(plan.spinBeforeSleepUs > 0 ? [spinTable('ring', measurements)] : []),
       ],
       notes: [
-        publishingNote(plan),
+        modesNote(plan),
+        ...(plan.spinBeforeSleepUs > 0 ? [spinNote()] : []),
         ...measurements.flatMap((m) => doorbellNote(m) ?? []),
         ...(reference?.kind === 'skipped' ? [reference.note] : []),
       ],

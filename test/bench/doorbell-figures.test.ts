@@ -13,15 +13,24 @@ const TIMED: ThroughputMeasurement = {
   signalsToWriter: 2,
   readerSleeps: 5,
   writerSleeps: 2,
-  doorbellNanos: { writerRinging: 40_000, writerAsleep: 100_000_000, readerRinging: 5_000, readerAsleep: 250_000_000 },
+  doorbellNanos: {
+    writerRinging: 40_000,
+    writerAsleep: 100_000_000,
+    writerSpinning: 0,
+    readerRinging: 5_000,
+    readerAsleep: 250_000_000,
+    readerSpinning: 0,
+  },
 };
 
 function measurement(trial: ThroughputMeasurement): RingMeasurement {
   return {
     implementation: 'kmcl',
     ringDataBytes: 262144,
-    throughput: [{ payloadBytes: 64, trials: [trial] }],
-    oneAtATime: [{ payloadBytes: 64, trials: [trial] }],
+    throughput: [
+      { payloadBytes: 64, mode: { publishing: 'batched', spinBeforeSleepUs: 0 }, trials: [trial] },
+      { payloadBytes: 64, mode: { publishing: 'one-at-a-time', spinBeforeSleepUs: 50 }, trials: [trial] },
+    ],
     latency: { requestBytes: 64, completionBytes: 16, samplesNs: [1000] },
   };
 }
@@ -61,14 +70,14 @@ test('a side that never rang or slept has means of 0, not NaN; an untimed run ha
   assert.equal(doorbellNote(measurement(counts)), undefined);
 });
 
-test('doorbell results are named per side, size and publishing mode', () => {
+test('doorbell results are named per side, size and mode', () => {
   const results = doorbellResults('ring.kmcl', measurement(TIMED));
   const names = [...new Set(results.map((r) => r.name))];
   assert.deepEqual(names, [
     'ring.kmcl.doorbell.writer.64B',
     'ring.kmcl.doorbell.reader.64B',
-    'ring.kmcl.doorbell.writer.64B.one-at-a-time',
-    'ring.kmcl.doorbell.reader.64B.one-at-a-time',
+    'ring.kmcl.doorbell.writer.64B.one-at-a-time.spin50us',
+    'ring.kmcl.doorbell.reader.64B.one-at-a-time.spin50us',
   ]);
   const writer = results.filter((r) => r.name === 'ring.kmcl.doorbell.writer.64B');
   assert.deepEqual(
@@ -86,8 +95,8 @@ test('doorbell results are named per side, size and publishing mode', () => {
 test('the doorbell table has a row per run and the note states each side’s share of time', () => {
   const table = doorbellTable('ring', [measurement(TIMED)]);
   assert.equal(table.rows.length, 2);
-  assert.deepEqual(table.rows[0], ['kmcl', 'batched', '64 B', '10.00', '4.0', '0.0', '50,000.0', '2.50', '0.5', '0.0', '50,000.0']);
+  assert.deepEqual(table.rows[0], ['kmcl', 'batched', 'sleep at once', '64 B', '10.00', '4.0', '0.0', '50,000.0', '2.50', '0.5', '0.0', '50,000.0']);
   const note = doorbellNote(measurement(TIMED)) ?? '';
   assert.match(note, /asleep, the writer 20% and the reader 50%/);
-  assert.match(note, /A ring cost 2\.5–10\.0 µs \(writer 10\.0, reader 2\.5 at 64 B batched\)/);
+  assert.match(note, /A ring cost 2\.5–10\.0 µs \(writer 10\.0, reader 2\.5 at 64 B batched, sleep at once\)/);
 });

@@ -13,6 +13,7 @@ const TINY_PLAN: RingBenchPlan = {
   dataBytes: 16384,
   payloadSizes: [64, 4096],
   trials: 1,
+  spinBeforeSleepUs: 50,
   warmupMs: 10,
   durationMs: 60,
   writeBatch: 8,
@@ -30,6 +31,19 @@ test('smoke: kmcl throughput workers stream checked packets through a small ring
     assert.equal(measurement.payloadBytes, payloadBytes);
     assert.ok(measurement.packets > 0, `${payloadBytes} B: no packet arrived`);
     assert.ok(measurement.seconds > 0);
+    assert.deepEqual(measurement.spins, { writer: 0, writerTimedOut: 0, reader: 0, readerTimedOut: 0 }, 'sleeping at once never spins');
+  }
+});
+
+test('smoke: spinning workers poll before they sleep, and still deliver every packet in order', async () => {
+  const runner = kmclRingRunner(TINY_PLAN);
+  for (const publishing of ['batched', 'one-at-a-time'] as const) {
+    // 4 KiB packets fill the 16 KiB ring at once: the writer waits for room, the reader for packets.
+    const measurement = await runner.throughput(4096, { publishing, spinBeforeSleepUs: TINY_PLAN.spinBeforeSleepUs });
+    assert.ok(measurement.packets > 0, `${publishing}: no packet arrived`);
+    const spins = measurement.spins;
+    assert.ok(spins !== undefined && spins.writer + spins.reader > 0, `${publishing}: nobody spun`);
+    assert.ok(spins.writerTimedOut <= spins.writer && spins.readerTimedOut <= spins.reader);
   }
 });
 

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { medianTrial, ringResults, throughputFigures } from '../../bench/ring/ring-figures.js';
+import {
+  medianTrial,
+  modeLabel,
+  modesNote,
+  ringResults,
+  runResultName,
+  throughputFigures,
+  trialsTable,
+} from '../../bench/ring/ring-figures.js';
+import { RING_BENCH_PLAN } from '../../bench/ring/ring-bench-plan.js';
 import type { RingMeasurement, ThroughputMeasurement } from '../../bench/ring/ring-measurement.js';
 
 function run(packets: number, seconds = 1.5): ThroughputMeasurement {
@@ -44,14 +53,52 @@ test('ring results use the median trial and are named per implementation, size a
   const measurement: RingMeasurement = {
     implementation: 'c',
     ringDataBytes: 262144,
-    throughput: [{ payloadBytes: 1024, trials: [run(3_000_000), run(30_000), run(6_000_000)] }],
+    throughput: [
+      { payloadBytes: 1024, mode: { publishing: 'batched', spinBeforeSleepUs: 0 }, trials: [run(3_000_000), run(30_000), run(6_000_000)] },
+      { payloadBytes: 1024, mode: { publishing: 'batched', spinBeforeSleepUs: 50 }, trials: [run(4_500_000)] },
+    ],
     latency: { requestBytes: 64, completionBytes: 16, samplesNs: [4000, 2000, 3000, 1000] },
   };
   assert.deepEqual(ringResults('c', measurement), [
     { name: 'c.throughput.1024B', unit: 'packets/s', value: 2_000_000 },
     { name: 'c.throughput.1024B', unit: 'MB/s', value: 2048 },
+    { name: 'c.throughput.1024B.spin50us', unit: 'packets/s', value: 3_000_000 },
+    { name: 'c.throughput.1024B.spin50us', unit: 'MB/s', value: 3072 },
     { name: 'c.latency.p50', unit: 'us', value: 2 },
     { name: 'c.latency.p99', unit: 'us', value: 4 },
     { name: 'c.latency.p999', unit: 'us', value: 4 },
   ]);
+});
+
+test('result names add the publishing mode and the spin; labels say how a run waits', () => {
+  assert.equal(runResultName('ring.kmcl', 'throughput', 64), 'ring.kmcl.throughput.64B');
+  assert.equal(runResultName('ring.kmcl', 'throughput', 64, { publishing: 'batched', spinBeforeSleepUs: 50 }), 'ring.kmcl.throughput.64B.spin50us');
+  assert.equal(
+    runResultName('ring.c', 'doorbell.reader', 16384, { publishing: 'one-at-a-time', spinBeforeSleepUs: 20 }),
+    'ring.c.doorbell.reader.16384B.one-at-a-time.spin20us',
+  );
+  assert.equal(modeLabel({ publishing: 'one-at-a-time', spinBeforeSleepUs: 0 }), 'one-at-a-time, sleep at once');
+  assert.equal(modeLabel({ publishing: 'batched', spinBeforeSleepUs: 50 }), 'batched, spin 50 µs');
+});
+
+test('the trials table has a row per series, with its wait', () => {
+  const measurement: RingMeasurement = {
+    implementation: 'kmcl',
+    ringDataBytes: 262144,
+    throughput: [
+      { payloadBytes: 64, mode: { publishing: 'batched', spinBeforeSleepUs: 0 }, trials: [run(1_000_000)] },
+      { payloadBytes: 64, mode: { publishing: 'batched', spinBeforeSleepUs: 50 }, trials: [run(2_000_000)] },
+    ],
+    latency: { requestBytes: 64, completionBytes: 16, samplesNs: [1000] },
+  };
+  const rows = trialsTable('ring', [measurement]).rows;
+  assert.deepEqual(rows.map((row) => row.slice(0, 5)), [
+    ['kmcl', 'batched', 'sleep at once', '64 B', '0.667'],
+    ['kmcl', 'batched', 'spin 50 µs', '64 B', '1.333'],
+  ]);
+});
+
+test('the modes note explains the spin only when the plan spins', () => {
+  assert.match(modesNote(RING_BENCH_PLAN), new RegExp(`spin ${RING_BENCH_PLAN.spinBeforeSleepUs} µs: it first polls`));
+  assert.doesNotMatch(modesNote({ ...RING_BENCH_PLAN, spinBeforeSleepUs: 0 }), /spin/);
 });

@@ -14,13 +14,30 @@ const COUNTS = {
   readerSleeps: 3,
   writerSleeps: 2,
 };
-const THROUGHPUT = { ...COUNTS, writerRingingNs: 30000, writerAsleepNs: 40000, readerRingingNs: 5000, readerAsleepNs: 90000 };
+const SPINS = { writerSpins: 7, writerSpinsTimedOut: 2, readerSpins: 9, readerSpinsTimedOut: 3 };
+const NANOS = {
+  writerRingingNs: 30000,
+  writerAsleepNs: 40000,
+  writerSpinningNs: 7000,
+  readerRingingNs: 5000,
+  readerAsleepNs: 90000,
+  readerSpinningNs: 9000,
+};
+const THROUGHPUT = { ...COUNTS, ...SPINS, ...NANOS };
 const LATENCY = { requestBytes: 64, completionBytes: 16, samplesNs: [5000, 7000] };
 
 test('well-formed ring-ref lines parse into measurements', () => {
   assert.deepEqual(parseThroughputLine(JSON.stringify(THROUGHPUT)), {
     ...COUNTS,
-    doorbellNanos: { writerRinging: 30000, writerAsleep: 40000, readerRinging: 5000, readerAsleep: 90000 },
+    spins: { writer: 7, writerTimedOut: 2, reader: 9, readerTimedOut: 3 },
+    doorbellNanos: {
+      writerRinging: 30000,
+      writerAsleep: 40000,
+      writerSpinning: 7000,
+      readerRinging: 5000,
+      readerAsleep: 90000,
+      readerSpinning: 9000,
+    },
   });
   assert.deepEqual(parseLatencyLine(JSON.stringify(LATENCY)), LATENCY);
 });
@@ -35,6 +52,8 @@ test('malformed ring-ref throughput lines are reported, never thrown', () => {
     ['missing writer sleeps', JSON.stringify({ ...THROUGHPUT, writerSleeps: undefined }), /valid writerSleeps/],
     ['missing reader ringing time', JSON.stringify({ ...THROUGHPUT, readerRingingNs: undefined }), /valid readerRingingNs/],
     ['negative writer sleep time', JSON.stringify({ ...THROUGHPUT, writerAsleepNs: -5 }), /valid writerAsleepNs/],
+    ['missing reader spins', JSON.stringify({ ...THROUGHPUT, readerSpins: undefined }), /valid readerSpins/],
+    ['writer spin time as text', JSON.stringify({ ...THROUGHPUT, writerSpinningNs: '7' }), /valid writerSpinningNs/],
   ];
   for (const [label, line, message] of cases) {
     const parsed = parseThroughputLine(line);
@@ -65,7 +84,7 @@ function optionsOf(args: readonly string[]): Record<string, string> {
   return options;
 }
 
-test('ring-ref throughput trials get the plan and the payload size', () => {
+test('ring-ref throughput trials get the plan, the payload size and the mode', () => {
   const args = ringRefThroughputArguments(RING_BENCH_PLAN, 1024);
   assert.equal(args[0], 'throughput');
   assert.deepEqual(optionsOf(args), {
@@ -76,7 +95,12 @@ test('ring-ref throughput trials get the plan and the payload size', () => {
     '--write-batch': String(RING_BENCH_PLAN.writeBatch),
     '--read-batch': String(RING_BENCH_PLAN.readBatch),
     '--pending-floor': String(RING_BENCH_PLAN.pendingFloor),
+    '--spin-before-sleep-us': '0',
   });
+  const spinning = optionsOf(ringRefThroughputArguments(RING_BENCH_PLAN, 64, { publishing: 'one-at-a-time', spinBeforeSleepUs: 50 }));
+  assert.equal(spinning['--spin-before-sleep-us'], '50');
+  assert.equal(spinning['--write-batch'], '1');
+  assert.equal(spinning['--read-batch'], '1');
 });
 
 test('ring-ref latency gets the plan', () => {

@@ -44,6 +44,15 @@ test('ours/C divides median rates and marks the target met or not', () => {
   }
 });
 
+test('spinning runs carry the spin in their name and keep the batched targets; one-at-a-time runs have none', () => {
+  const spinning = throughputRatio(series(64, 3), series(64, 4), { publishing: 'batched', spinBeforeSleepUs: 50 });
+  assert.equal(spinning.name, 'ring.ratio.throughput.64B.spin50us');
+  assert.deepEqual(spinning.target, { atLeast: 0.5, met: true });
+  const oneAtATime = throughputRatio(series(64, 3), series(64, 4), { publishing: 'one-at-a-time', spinBeforeSleepUs: 50 });
+  assert.equal(oneAtATime.name, 'ring.ratio.throughput.64B.one-at-a-time.spin50us');
+  assert.equal(oneAtATime.target, undefined);
+});
+
 test('a C run that moved nothing gives a ratio of 0, not Infinity', () => {
   assert.equal(throughputRatio(series(64, 5), series(64, 0)).value, 0);
 });

@@ -7,7 +7,7 @@
  * 'hyper-v' keeps their default intervals (2 s and 5 s).
  */
 import { HeartbeatVsp, KvpVsp, ShutdownVsp, TimeSyncVsp, type IcServiceName } from '../../src/devices/index.js';
-import { KmclHostDeviceObject, realTimeScheduler, type KmclScheduler } from '../../src/index.js';
+import { KmclHostDeviceObject } from '../../src/index.js';
 import type { HostModule, Teardown } from '../../src/vm/index.js';
 
 export type IcTimers = 'silent' | 'hyper-v';
@@ -21,23 +21,10 @@ export interface IcHostOptions {
   readonly onFailure: (message: string) => void;
 }
 
-/**
- * Real time whose timers do not hold the process open: the KMCL scheduler has
- * no cancel, so a stopped device's last tick (up to an interval away) would
- * otherwise delay the benchmark's exit.
- */
-const unrefScheduler: KmclScheduler = {
-  now: () => realTimeScheduler.now(),
-  schedule(task, delay100ns) {
-    if (delay100ns <= 0) setImmediate(task);
-    else setTimeout(task, Math.ceil(delay100ns / 10_000)).unref();
-  },
-};
-
 /** The host module: the four integration components, offered to every guest. */
 export function icHost(options: IcHostOptions): HostModule {
   return (context): Teardown => {
-    const device = KmclHostDeviceObject.create({ bus: context.bus, guestMemory: context.guestMemory, scheduler: unrefScheduler, name: `ICs of ${context.guestName}` });
+    const device = KmclHostDeviceObject.create({ bus: context.bus, guestMemory: context.guestMemory, scheduler: context.scheduler, name: `ICs of ${context.guestName}` });
     const interval = options.timers === 'silent' ? { intervalMs: SILENT_INTERVAL_MS } : {};
     const negotiation = (service: IcServiceName) => ({
       onNegotiated: () => options.onNegotiated(service),

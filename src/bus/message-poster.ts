@@ -11,7 +11,7 @@
  * only on a receiver that has taken nothing for `MAX_POST_WAIT` (Linux gives
  * up after 100 tries, but a busy worker thread can stall longer than a real VP).
  */
-import { HV_STATUS, hvStatusName, type HvScheduler, type HvStatus, type Partition } from '../hv/index.js';
+import { HV_STATUS, hvStatusName, scheduleOnEventLoop, type HvScheduler, type HvStatus, type Partition } from '../hv/index.js';
 import { VMBUS_MESSAGE_TYPE } from '../wire/messages/index.js';
 
 /** Where retries wait: the hypervisor's scheduler, or the Node event loop. */
@@ -25,10 +25,7 @@ const UNITS_PER_MS = 10_000;
  * shorter than a timer tick becomes the next turn of the loop.
  */
 export const EVENT_LOOP_RETRY: RetryScheduler = {
-  schedule(task, delay100ns) {
-    if (delay100ns < UNITS_PER_MS) setImmediate(task);
-    else setTimeout(task, Math.round(delay100ns / UNITS_PER_MS));
-  },
+  schedule: (task, delay100ns) => scheduleOnEventLoop(task, delay100ns < UNITS_PER_MS ? 0 : delay100ns),
 };
 
 /** How long one message may be refused before it is dropped and reported: 10 s, in 100 ns units. */

@@ -10,6 +10,7 @@
  */
 import type { ChecksumReport } from '../../examples/checksum/guest-driver.js';
 import { IC_STATUS, icStatusName } from '../devices/index.js';
+import { realTimeScheduler } from '../kmcl/index.js';
 import type { TraceEvent, TraceSink } from '../trace/index.js';
 import { createVm, type Vm, type VmGuestEvent, type VmMode, type VmStopReport } from '../vm/index.js';
 import { formatVersion, type VmbusVersion } from '../wire/messages/index.js';
@@ -87,7 +88,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     const exchange = onDevice('host', 'kvp', exchangeKvp(host.devices.kvp, recorder));
     const liveMs = options.durationMs + STEP_TIMEOUT_MS;
-    await phase(vm, 'live', Promise.all([exchange, wait(vm, options.durationMs)]), liveMs, () => 'the KVP exchange to end');
+    const live = afterMs(vm, options.durationMs);
+    // A failed exchange ends the phase early: its timer must not hold the process (or a virtual clock) for the rest.
+    await phase(vm, 'live', Promise.all([exchange, live.elapsed]), liveMs, () => 'the KVP exchange to end').finally(live.cancel);
 
     // A planned power-off, not forced: the guest answers first, then acts (unloads its drivers, says 'shutdown').
     const message = 'kmcl demo: the live phase is over';
@@ -156,12 +159,14 @@ async function phase<T>(vm: Vm, name: string, work: Promise<T>, ms: number, wait
   }
 }
 
-/** Resolves after `ms` on the VM's clock (virtual in single-thread mode). */
-function wait(vm: Vm, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (vm.simulation === null) setTimeout(resolve, ms);
-    else vm.simulation.scheduler.schedule(resolve, ms * 10_000);
+/** `elapsed` resolves after `ms` on the VM's clock (virtual in single-thread mode), unless `cancel` came first. */
+function afterMs(vm: Vm, ms: number): { readonly elapsed: Promise<void>; readonly cancel: () => void } {
+  const scheduler = vm.simulation?.scheduler ?? realTimeScheduler;
+  let cancel = (): void => undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    cancel = scheduler.schedule(resolve, ms * 10_000);
   });
+  return { elapsed, cancel };
 }
 
 /** `work`, or a rejection saying what it was once `ms` passed (real time). */

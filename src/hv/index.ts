@@ -38,6 +38,7 @@ export {
   type SharedHypervisorDescriptor,
 } from './hv-memory.js';
 export type { HvScheduler } from './scheduler.js';
+export { scheduleOnEventLoop } from './event-loop-timer.js';
 export { SeededScheduler } from './seeded-scheduler.js';
 export {
   Partition,

@@ -10,8 +10,11 @@
 export interface HvScheduler {
   /** Current time, in 100 ns units (the unit of monitor latencies). */
   now(): number;
-  /** Runs `task` in this thread after `delay100ns` (0: as soon as possible). */
-  schedule(task: () => void, delay100ns: number): void;
+  /**
+   * Runs `task` in this thread after `delay100ns` (0: as soon as possible).
+   * Returns its cancel: the task will not run; idempotent, and a no-op once it ran.
+   */
+  schedule(task: () => void, delay100ns: number): () => void;
   /**
    * A SINT of the partition at `partitionIndex` was just raised (its pending bit
    * went 0→1): get `dispatch` run in the thread that receives for that partition.

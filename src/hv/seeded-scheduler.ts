@@ -1,9 +1,11 @@
 import type { HvScheduler } from './scheduler.js';
 import { SeededRandom } from './seeded-random.js';
 
-interface Timer {
+/** One scheduled task; `done` once it ran or was cancelled, so a late cancel need not search for it. */
+interface SeededEvent {
   readonly due: number;
   readonly task: () => void;
+  done: boolean;
 }
 
 /**
@@ -11,13 +13,14 @@ interface Timer {
  * event signals, monitor scans) wait in a pool and `step()` runs one picked by
  * a PRNG seeded with `seed`; timers wait on a virtual clock that only moves
  * when nothing is ready. Same seed and same inputs: same order, same times.
+ * A cancelled event leaves the pool or the timer list as if never scheduled.
  */
 export class SeededScheduler implements HvScheduler {
   private readonly random: SeededRandom;
   private clock = 0;
-  private readonly ready: (() => void)[] = [];
+  private readonly ready: SeededEvent[] = [];
   /** Sorted by due time; equal times keep their creation order. */
-  private readonly timers: Timer[] = [];
+  private readonly timers: SeededEvent[] = [];
 
   constructor(readonly seed: number) {
     this.random = new SeededRandom(seed);
@@ -27,24 +30,15 @@ export class SeededScheduler implements HvScheduler {
     return this.clock;
   }
 
-  schedule(task: () => void, delay100ns: number): void {
-    if (delay100ns <= 0) {
-      this.ready.push(task);
-      return;
-    }
-    const timer = { due: this.clock + delay100ns, task };
-    let low = 0;
-    let high = this.timers.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (this.timers[mid]!.due <= timer.due) low = mid + 1;
-      else high = mid;
-    }
-    this.timers.splice(low, 0, timer);
+  schedule(task: () => void, delay100ns: number): () => void {
+    const event: SeededEvent = { due: this.clock + Math.max(delay100ns, 0), task, done: false };
+    if (delay100ns <= 0) this.ready.push(event);
+    else this.timers.splice(this.timerSlot(event.due), 0, event);
+    return () => this.cancel(event);
   }
 
   wake(_partitionIndex: number, dispatch: () => void): void {
-    this.ready.push(dispatch);
+    this.ready.push({ due: this.clock, task: dispatch, done: false });
   }
 
   /** In one thread every wake already carries its dispatch, so there is no doorbell to watch. */
@@ -88,13 +82,38 @@ export class SeededScheduler implements HvScheduler {
       const next = this.timers[0];
       if (next === undefined || next.due > limit) return false;
       this.clock = next.due;
-      while (this.timers[0]?.due === this.clock) this.ready.push(this.timers.shift()!.task);
+      while (this.timers[0]?.due === this.clock) this.ready.push(this.timers.shift()!);
     }
     const pick = this.random.nextBelow(this.ready.length);
-    const task = this.ready[pick]!;
+    const event = this.ready[pick]!;
     this.ready[pick] = this.ready[this.ready.length - 1]!;
     this.ready.pop();
-    task();
+    event.done = true;
+    event.task();
     return true;
+  }
+
+  /** Where a timer due at `due` goes: after every timer due at or before it. */
+  private timerSlot(due: number): number {
+    let low = 0;
+    let high = this.timers.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.timers[mid]!.due <= due) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  /**
+   * Drops a waiting event from wherever it waits (a timer whose time came sits
+   * in the ready pool): it takes no PRNG pick and the clock never moves to it.
+   */
+  private cancel(event: SeededEvent): void {
+    if (event.done) return;
+    event.done = true;
+    const timer = this.timers.indexOf(event);
+    if (timer >= 0) this.timers.splice(timer, 1);
+    else this.ready.splice(this.ready.indexOf(event), 1);
   }
 }

@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { scheduleOnEventLoop } from './event-loop-timer.js';
 import type { HvScheduler } from './scheduler.js';
 
 type WaitAsyncResult =
@@ -9,8 +10,6 @@ type WaitAsyncResult =
 const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number): WaitAsyncResult })
   .waitAsync;
 
-/** 100 ns units per millisecond. */
-const UNITS_PER_MS = 10_000;
 /** Node's longest timer; the keep-alive timer below never needs to fire. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
@@ -31,9 +30,8 @@ export class ThreadScheduler implements HvScheduler {
     return Number(process.hrtime.bigint() / 100n);
   }
 
-  schedule(task: () => void, delay100ns: number): void {
-    if (delay100ns <= 0) setImmediate(task);
-    else setTimeout(task, Math.ceil(delay100ns / UNITS_PER_MS));
+  schedule(task: () => void, delay100ns: number): () => void {
+    return scheduleOnEventLoop(task, delay100ns);
   }
 
   /** The dispatch runs in the listening thread, which finds the SINT through its pending bit. */

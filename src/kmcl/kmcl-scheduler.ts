@@ -5,21 +5,18 @@
  * default serves code that runs without a simulated hypervisor.
  */
 
-/** `now()` in 100 ns units; `schedule(task, 0)` runs `task` on a later turn of this thread. */
-export interface KmclScheduler {
-  now(): number;
-  schedule(task: () => void, delay100ns: number): void;
-}
+import { scheduleOnEventLoop, type HvScheduler } from '../hv/index.js';
 
-const UNITS_PER_MS = 10_000;
+/**
+ * `now()` in 100 ns units; `schedule(task, 0)` runs `task` on a later turn of
+ * this thread, and returns the cancel (idempotent, a no-op once `task` ran).
+ */
+export type KmclScheduler = Pick<HvScheduler, 'now' | 'schedule'>;
 
-/** Real time: `process.hrtime` for the clock, `setImmediate`/`setTimeout` for deferral. */
+/** Real time: `process.hrtime` for the clock, `setImmediate`/`setTimeout` for deferral (cancelled by clearing them). */
 export const realTimeScheduler: KmclScheduler = {
   now: () => Number(process.hrtime.bigint() / 100n),
-  schedule(task, delay100ns) {
-    if (delay100ns <= 0) setImmediate(task);
-    else setTimeout(task, Math.ceil(delay100ns / UNITS_PER_MS));
-  },
+  schedule: scheduleOnEventLoop,
 };
 
 /**

@@ -91,8 +91,10 @@ export function VmbChannelSendSynchronousRequest(
   return new Promise<NtStatus>((resolve) => {
     let timedOut = false;
     let settled = false;
+    let cancelWait: (() => void) | undefined;
     packet.internalCompletion = (status, buffer, length) => {
       settled = true;
+      cancelWait?.();
       release();
       if (status !== NTSTATUS.STATUS_SUCCESS) {
         if (timedOut) resolve(NTSTATUS.STATUS_CANCELLED);
@@ -106,16 +108,15 @@ export function VmbChannelSendSynchronousRequest(
     };
     const status = submit(packet, Buffer, BufferSize, ranges, Flags, wait === 0);
     if (status !== NTSTATUS.STATUS_SUCCESS) {
-      settled = true;
       packet.internalCompletion = null;
       release();
       resolve(status);
       return;
     }
-    if (wait !== null) {
-      channel.scheduler.schedule(() => {
-        // Settled: the packet went back to the pool and may carry someone else's send now.
-        if (settled) return;
+    // Settled already (completed within submit): there is nothing left to time out.
+    if (wait !== null && !settled) {
+      // The completion cancels this: once settled, the packet went back to the pool and may carry someone else's send.
+      cancelWait = channel.scheduler.schedule(() => {
         timedOut = true;
         channel.sends.cancel(packet, NTSTATUS.STATUS_CANCELLED);
       }, wait);

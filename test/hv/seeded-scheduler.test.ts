@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHypervisor } from '../../src/hv/hypervisor.js';
+import { SeededRandom } from '../../src/hv/seeded-random.js';
 import { SeededScheduler } from '../../src/hv/seeded-scheduler.js';
 import { testSeed } from '../support/seed.js';
 
@@ -80,7 +81,85 @@ test('timers run in due order on the virtual clock, which moves only when nothin
 
 test('a simulation that keeps feeding itself is reported instead of spinning forever', (t) => {
   const scheduler = new SeededScheduler(testSeed(t.name));
-  const again = (): void => scheduler.schedule(again, 0);
+  const again = (): void => {
+    scheduler.schedule(again, 0);
+  };
   again();
   assert.throws(() => scheduler.runUntilIdle(1000), /still busy after 1000 steps/);
+});
+
+test('a cancelled timer does not run and the virtual clock never moves to it; cancel is idempotent, and a no-op once the task ran', (t) => {
+  const scheduler = new SeededScheduler(testSeed(t.name));
+  const ran: string[] = [];
+  const cancelFirst = scheduler.schedule(() => ran.push('10'), 10);
+  const cancelLast = scheduler.schedule(() => ran.push('50'), 50);
+  scheduler.schedule(() => ran.push('30'), 30);
+  cancelLast();
+  cancelLast();
+  assert.equal(scheduler.pending, 2);
+  scheduler.runUntilIdle();
+  assert.deepEqual(ran, ['10', '30']);
+  assert.equal(scheduler.now(), 30, 'the clock stopped at the last timer left');
+  cancelFirst();
+  assert.equal(scheduler.pending, 0);
+});
+
+test('a ready event cancelled before its turn, or a timer cancelled once its time came (in the ready pool), does not run', (t) => {
+  const scheduler = new SeededScheduler(testSeed(t.name));
+  const ran: string[] = [];
+  const cancelReady = scheduler.schedule(() => ran.push('cancelled'), 0);
+  scheduler.schedule(() => ran.push('kept'), 0);
+  cancelReady();
+  // Two timers due together: the one picked first cancels the other, which already waits in the ready pool.
+  const cancels: (() => void)[] = [];
+  const cancelling = (other: number) => (): void => {
+    ran.push('first');
+    cancels[other]!();
+  };
+  cancels.push(scheduler.schedule(cancelling(1), 10), scheduler.schedule(cancelling(0), 10));
+  scheduler.runUntilIdle();
+  assert.deepEqual(ran, ['kept', 'first']);
+  assert.equal(scheduler.pending, 0);
+});
+
+/** Tasks that schedule more tasks and cancel some of those still waiting, all chosen by a PRNG; the order they ran in. */
+function runWithCancels(seed: number): { ran: string[]; cancelled: Set<string> } {
+  const scheduler = new SeededScheduler(seed);
+  const choices = new SeededRandom(seed ^ 0xc0ffee);
+  const ran: string[] = [];
+  const cancelled = new Set<string>();
+  const waiting = new Map<string, () => void>();
+  let next = 0;
+  const spawn = (): void => {
+    const name = `t${next++}`;
+    const delay = choices.nextBelow(3) === 0 ? 0 : 1 + choices.nextBelow(100);
+    waiting.set(
+      name,
+      scheduler.schedule(() => {
+        waiting.delete(name);
+        ran.push(`${name}@${scheduler.now()}`);
+        if (next < 400) for (let i = choices.nextBelow(3); i > 0; i--) spawn();
+        const names = [...waiting.keys()];
+        // Half the runs cancel one task still waiting (ready or timer).
+        const victim = choices.nextBelow(2) === 0 ? names[choices.nextBelow(names.length)] : undefined;
+        if (victim === undefined) return;
+        waiting.get(victim)!();
+        waiting.delete(victim);
+        cancelled.add(victim);
+      }, delay),
+    );
+  };
+  for (let i = 0; i < 100; i++) spawn();
+  scheduler.runUntilIdle();
+  assert.equal(scheduler.pending, 0);
+  return { ran, cancelled };
+}
+
+test('cancelling keeps a seeded run deterministic, and no cancelled task runs', (t) => {
+  const seed = testSeed(t.name);
+  const first = runWithCancels(seed);
+  assert.ok(first.cancelled.size > 0 && first.ran.length > 100, `ran ${first.ran.length}, cancelled ${first.cancelled.size}`);
+  assert.deepEqual(runWithCancels(seed), first);
+  const names = new Set(first.ran.map((entry) => entry.split('@')[0]!));
+  assert.ok([...first.cancelled].every((name) => !names.has(name)));
 });

@@ -82,6 +82,17 @@ test('a timeout cancels the request: STATUS_CANCELLED, and the late completion i
   assert.equal(core(channel).pool.liveCount, 0, 'the request\'s packet went back to the pool');
 });
 
+test('a request completed before its timeout cancels the timer: nothing is left scheduled', async () => {
+  const h = makeHarness();
+  const { channel, host } = await openChannel(h);
+  const pending = VmbChannelSendSynchronousRequest(channel, null, 0, null, WAIT, null, null, { QuadPart: -10_000_000n });
+  const [request] = hostRead(host);
+  hostComplete(host, request!.transactionIdLo, request!.transactionIdHi);
+  await settle(h.scheduler);
+  assert.equal(await pending, S.STATUS_SUCCESS);
+  assert.equal(h.scheduler.pending, 0, 'the 1 s timeout is gone');
+});
+
 test('timeout 0 with a full ring: STATUS_BUFFER_OVERFLOW and nothing queued', async () => {
   const h = makeHarness();
   const { channel, host } = await openChannel(h, (ch) => {

@@ -231,9 +231,12 @@ function rescind(channel: KmclChannel, server: ServerChannel): Promise<NtStatus>
   const timeout = server.device.releaseTimeout;
   return new Promise((resolve) => {
     let settled = false;
+    let cancelTick: (() => void) | undefined;
     const settle = (status: NtStatus): void => {
       if (settled) return;
       settled = true;
+      // Released in time: the pending tick of the release wait must not hold the process (or a seeded run) until it fires.
+      cancelTick?.();
       resolve(status);
     };
     offer.rescind().then(
@@ -250,7 +253,9 @@ function rescind(channel: KmclChannel, server: ServerChannel): Promise<NtStatus>
     const tick = (left: number): void => {
       if (settled) return;
       if (left === 0) return giveUp();
-      queueMicrotask(() => channel.scheduler.schedule(() => tick(left - 1), timeout / RELEASE_WAIT_TICKS));
+      queueMicrotask(() => {
+        if (!settled) cancelTick = channel.scheduler.schedule(() => tick(left - 1), timeout / RELEASE_WAIT_TICKS);
+      });
     };
     tick(RELEASE_WAIT_TICKS);
   });

@@ -108,7 +108,9 @@ test('servicing in the middle of opens, GPADLs and closes: a device that had not
   const machine = new SeededMachine(seed);
   const random = new SeededRandom(seed ^ 0x5e41ce);
   // Each device instance answers opens late, so servicing often lands while one is pending.
-  const delayOpen = (answer: () => void): void => machine.scheduler.schedule(answer, 1 + random.nextBelow(3000));
+  const delayOpen = (answer: () => void): void => {
+    machine.scheduler.schedule(answer, 1 + random.nextBelow(3000));
+  };
   const makeDevice = (): ServicingEchoDevice => new ServicingEchoDevice({ delayOpen });
   const host = new ServicedHost(machine, OFFERS, makeDevice);
   const bus = await machine.connectGuest();

@@ -160,6 +160,30 @@ test('an unanswered request times out, and the host negotiates afresh; the late 
   assert.equal(ic.state, 'ready', 'timers of ended waits do nothing');
 });
 
+test('an answer cancels its timeout, and so does closing: no timer of an ended wait is left scheduled', async () => {
+  const { ic, sent, scheduler, answer } = rig({ timeout100ns: 10_000 });
+  assert.equal(scheduler.pending, 1, 'the negotiation waits with its timeout');
+  ic.receive(answer(sent[0]!));
+  assert.equal(scheduler.pending, 0);
+  const answered = ic.request({ sequenceNumber: 1n });
+  ic.receive(answer(sent[1]!, V3));
+  assert.equal((await answered).ok, true);
+  assert.equal(scheduler.pending, 0);
+  const open = ic.request({ sequenceNumber: 2n });
+  assert.equal(scheduler.pending, 1);
+  ic.closed();
+  assert.equal((await failure(open)).reason, 'closed');
+  assert.equal(scheduler.pending, 0);
+});
+
+test('a packet after closing is dropped: a late negotiation answer does not make a closed channel ready', () => {
+  const { ic, sent, log, answer } = rig();
+  ic.closed();
+  ic.receive(answer(sent[0]!));
+  assert.equal(ic.state, 'closed');
+  assert.deepEqual(log, []);
+});
+
 test('an offer that cannot be sent (an empty version list) fails negotiation at once, and requests with it', async () => {
   const { ic, sent, log } = rig({ offer: { framework: [V3.framework], message: [] } });
   assert.equal(sent.length, 0, 'nothing to send');

@@ -170,6 +170,16 @@ test('VmbChannelDisable: Suspend, Closed, rescind; it resolves once the guest re
   assert.equal(m.kmcl.VmbChannelCleanup(server), S.STATUS_SUCCESS);
 });
 
+test('VmbChannelDisable released in time cancels its release wait: no tick of it is left for the clock to run to', async (t) => {
+  const { m, server } = await connected(testSeed(t.name));
+  assert.equal(await drive(m.scheduler, m.kmcl.VmbChannelDisable(server)), S.STATUS_SUCCESS);
+  const released = m.scheduler.now();
+  m.scheduler.runUntilIdle();
+  assert.equal(m.scheduler.now(), released);
+  assert.equal(m.scheduler.pending, 0);
+  assert.equal(m.kmcl.VmbChannelCleanup(server), S.STATUS_SUCCESS);
+});
+
 test('rescind with the guest mid-transfer: every send ends once (host: CANCELLED, guest: DEVICE_REMOVED); Disable waits for the VSP\'s held packets', async (t) => {
   const { m, vsp, server, guest, client } = await connected(testSeed(t.name));
   guest.hold = true;

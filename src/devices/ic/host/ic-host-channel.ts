@@ -119,10 +119,15 @@ export class IcHostChannel<Req, Res> {
     return this.#transactions.request(request);
   }
 
-  /** Rescinds the offer (VmbChannelDisable waits for the guest to let go) and disposes of the channel. */
+  /**
+   * Ends the transactions ('closed', their timeout cancelled), rescinds the
+   * offer (VmbChannelDisable waits for the guest to let go) and disposes of the channel.
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    // Ended before the rescind's wait, which can last the release timeout: no timeout fires on a stopping device.
+    this.#transactions.closed();
     await VmbChannelDisable(this.#channel);
     VmbChannelCleanup(this.#channel);
   }

@@ -87,8 +87,8 @@ export class IcHostTransactions<Req, Res> {
   readonly #readyWaiters: ReadyWaiter[] = [];
   #current: Pending<Req, Res> | undefined;
   #send: IcHostSend | undefined;
-  /** Bumped whenever a timer's wait is over, so a stale timer does nothing. */
-  #epoch = 0;
+  /** Cancels the timeout of what was last sent; undefined when none runs. */
+  #cancelTimeout: (() => void) | undefined;
   /** Why the configured offer cannot be sent (no version list, or more than 100 versions): nothing can be negotiated. */
   #offerError: WireError | undefined;
 
@@ -121,10 +121,10 @@ export class IcHostTransactions<Req, Res> {
     this.#negotiate();
   }
 
-  /** The channel closed: every waiting request and `whenReady` ends with 'closed'. */
+  /** The channel closed (or its device stops): every waiting request and `whenReady` ends with 'closed', and no timeout is left. */
   closed(): void {
     this.#send = undefined;
-    this.#epoch++;
+    this.#disarm();
     this.#failAll(new IcTransactionError('closed', `the ${this.#name} channel closed`));
   }
 
@@ -145,18 +145,19 @@ export class IcHostTransactions<Req, Res> {
     });
   }
 
-  /** One packet from the guest. */
+  /** One packet from the guest; dropped once closed (a late negotiation answer must not restart a stopped service). */
   receive(packet: Uint8Array): void {
+    if (this.#send === undefined) return;
     const receipt = this.#session.receive(packet);
     switch (receipt.kind) {
       case 'negotiated':
-        this.#epoch++;
+        this.#disarm();
         this.#options.onNegotiated?.(receipt.versions);
         for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve(receipt.versions);
         this.#pump();
         return;
       case 'response':
-        this.#epoch++;
+        this.#disarm();
         this.#end()?.resolve(receipt.result);
         this.#pump();
         return;
@@ -166,11 +167,11 @@ export class IcHostTransactions<Req, Res> {
       case 'rejected':
         this.#options.onRejected?.(receipt.error);
         if (this.#session.state === 'failed') {
-          this.#epoch++;
+          this.#disarm();
           this.#options.onNegotiationFailed?.(receipt.error);
           this.#failAll(this.#notNegotiated(receipt.error));
         } else if (receipt.request !== undefined) {
-          this.#epoch++;
+          this.#disarm();
           const message = `malformed ${this.#name} answer: ${receipt.error.message}`;
           this.#end()?.reject(new IcTransactionError('malformed', message, receipt.error));
           this.#pump();
@@ -234,17 +235,23 @@ export class IcHostTransactions<Req, Res> {
     }
   }
 
-  /** Starts the timeout for what was just sent, if there is one. */
+  /** Starts the timeout for what was just sent (replacing the one before), if there is one. */
   #arm(): void {
+    this.#disarm();
     const timeout = this.#options.timeout100ns ?? 0;
-    const epoch = ++this.#epoch;
     if (timeout <= 0) return;
-    this.#options.scheduler.schedule(() => {
-      if (epoch !== this.#epoch || this.#send === undefined) return;
+    this.#cancelTimeout = this.#options.scheduler.schedule(() => {
+      this.#cancelTimeout = undefined;
       const error = new IcTransactionError('timeout', `no ${this.#name} answer within ${timeout / 10_000} ms`);
       this.#end()?.reject(error);
       // The late answer could not be told from the next one: start the protocol afresh.
       this.#negotiate();
     }, timeout);
+  }
+
+  /** The wait is over (answered, failed or closed): its timeout must not fire. */
+  #disarm(): void {
+    this.#cancelTimeout?.();
+    this.#cancelTimeout = undefined;
   }
 }

@@ -1,14 +1,16 @@
 /**
  * A tick now and then every interval on a KMCL scheduler, for the host
- * services that send on their own (heartbeats, time samples). The scheduler
- * has no cancel: a stopped timer's last scheduled tick finds its run over and
- * does nothing.
+ * services that send on their own (heartbeats, time samples). Stopping it
+ * cancels the tick it had scheduled, so a stopped service leaves no timer
+ * behind (nothing keeps the process alive or runs in a seeded simulation).
  */
 import type { KmclScheduler } from '../../../index.js';
 
 export class PeriodicTimer {
-  /** The current run; a tick of an earlier run finds it changed and ends. */
+  /** The current run; a tick that started or stopped the timer ends the run it belonged to. */
   #run = 0;
+  /** Cancels the scheduled next tick of the current run. */
+  #cancelNext: (() => void) | undefined;
 
   /** `tick` returns false to stop the timer (start it again later with `start`). */
   constructor(
@@ -19,19 +21,24 @@ export class PeriodicTimer {
 
   /** Ticks at once, then every interval; a running timer starts over. */
   start(): void {
-    this.#step(++this.#run);
+    this.stop();
+    this.#step(this.#run);
   }
 
+  /** Cancels the next tick. */
   stop(): void {
     this.#run++;
+    this.#cancelNext?.();
+    this.#cancelNext = undefined;
   }
 
   #step(run: number): void {
-    if (run !== this.#run) return;
+    this.#cancelNext = undefined;
     if (!this.tick()) {
       this.stop();
       return;
     }
-    this.scheduler.schedule(() => this.#step(run), this.interval100ns);
+    if (run !== this.#run) return;
+    this.#cancelNext = this.scheduler.schedule(() => this.#step(run), this.interval100ns);
   }
 }

@@ -27,13 +27,21 @@ async function exchange(mode: VmOptions['mode'], guests: readonly { name: string
     host: tableVsp(reports, hostRequests, guests[0]!.data.seed),
     guest: TABLE_VSC,
   });
-  const done = await vm.run(Promise.all(guests.map(({ name }) => vm.waitForEvent('vsc-done', name))));
-  guests.forEach(({ name, data }, i) => {
-    assert.deepEqual(done[i]!.detail as TableVscDone, { completed: data.requests, mismatches: 0, echoed: data.hostRequests }, name);
-    const report = reports.get(name)!;
-    assert.equal(report.echoed, data.requests, `${name}: the VSP echoed every guest request`);
-    assert.deepEqual([report.completed, report.mismatches], [hostRequests, 0], `${name}: the guest echoed every VSP request`);
-  });
+  try {
+    const done = await vm.run(Promise.all(guests.map(({ name }) => vm.waitForEvent('vsc-done', name))));
+    // The guest is done once it sent its last completion; the host may not have read it yet.
+    await vm.run(Promise.all(guests.map(({ name }) => reports.get(name)!.answered)));
+    guests.forEach(({ name, data }, i) => {
+      assert.deepEqual(done[i]!.detail as TableVscDone, { completed: data.requests, mismatches: 0, echoed: data.hostRequests }, name);
+      const report = reports.get(name)!;
+      assert.equal(report.echoed, data.requests, `${name}: the VSP echoed every guest request`);
+      assert.deepEqual([report.completed, report.mismatches], [hostRequests, 0], `${name}: the guest echoed every VSP request`);
+    });
+  } catch (error) {
+    // A failed check must not leave guest workers running (the test process would never end).
+    await vm.stop();
+    throw error;
+  }
   const stopped = await vm.stop();
   for (const { name } of guests) {
     const report = reports.get(name)!;

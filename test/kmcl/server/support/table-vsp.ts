@@ -33,6 +33,8 @@ export interface TableVspReport {
   completed: number;
   mismatches: number;
   disableStatus: number | null;
+  /** Settles once every own request has its completion (intact or not). */
+  readonly answered: Promise<void>;
 }
 
 function check(what: string, status: number): void {
@@ -42,7 +44,10 @@ function check(what: string, status: number): void {
 /** The host module; each guest's report lands in `reports` under the guest's name. */
 export function tableVsp(reports: Map<string, TableVspReport>, requests: number, seed: number): HostModule {
   return (context: HostContext) => {
-    const report: TableVspReport = { events: [], echoed: 0, completed: 0, mismatches: 0, disableStatus: null };
+    let allAnswered = (): void => undefined;
+    const answered = new Promise<void>((resolve) => (allAnswered = resolve));
+    const report: TableVspReport = { events: [], echoed: 0, completed: 0, mismatches: 0, disableStatus: null, answered };
+    if (requests === 0) allAnswered();
     reports.set(context.guestName, report);
     const host = createHostDeviceObject({ bus: context.bus, guestMemory: context.guestMemory, scheduler: context.scheduler, name: `VSP of ${context.guestName}` });
     const table: Out<KMCL_SERVER_INTERFACE | null> = { value: null };
@@ -66,6 +71,7 @@ export function tableVsp(reports: Map<string, TableVspReport>, requests: number,
         kmcl.VmbPacketSetCompletionRoutine(packet, (p, status, buffer, length) => {
           if (status === NTSTATUS.STATUS_SUCCESS && sameBytes(payload, buffer, length)) report.completed++;
           else report.mismatches++;
+          if (report.completed + report.mismatches === requests) allAnswered();
           kmcl.VmbPacketFree(p);
         });
         check('VmbPacketSend', kmcl.VmbPacketSend(packet, payload, payload.length, null, VMBUS_CHANNEL_FORMAT_FLAG_WAIT_FOR_COMPLETION));

@@ -8,8 +8,8 @@
 import type { BenchResult } from '../harness/bench-result.js';
 import { formatDecimal } from '../harness/number-format.js';
 import type { Table } from '../harness/table.js';
-import type { ThroughputMode } from './ring-bench-plan.js';
-import { medianTrial, modeLabel, runResultName, waitLabel } from './ring-figures.js';
+import { modeLabel, runResultName } from './ring-figures.js';
+import { sideSeries, sideTable, type SideFigures, type SideSeries } from './side-figures.js';
 import type { RingMeasurement, ThroughputMeasurement } from './ring-measurement.js';
 
 /** One thread's doorbell cost; a mean over zero events is 0. */
@@ -26,10 +26,7 @@ export interface DoorbellSideFigures {
 }
 
 /** The writer's and the reader's doorbell cost in one throughput run. */
-export interface DoorbellFigures {
-  readonly writer: DoorbellSideFigures;
-  readonly reader: DoorbellSideFigures;
-}
+export type DoorbellFigures = SideFigures<DoorbellSideFigures>;
 
 function sideFigures(
   measurement: ThroughputMeasurement,
@@ -64,18 +61,8 @@ export function doorbellFigures(measurement: ThroughputMeasurement): DoorbellFig
   };
 }
 
-/** A timed series' median-trial doorbell cost, with what identifies it. */
-interface TimedSeries {
-  readonly mode: ThroughputMode;
-  readonly payloadBytes: number;
-  readonly figures: DoorbellFigures;
-}
-
-function timedSeries(measurement: RingMeasurement): TimedSeries[] {
-  return measurement.throughput.flatMap((series) => {
-    const figures = doorbellFigures(medianTrial(series));
-    return figures === undefined ? [] : [{ mode: series.mode, payloadBytes: series.payloadBytes, figures }];
-  });
+function timedSeries(measurement: RingMeasurement): SideSeries<DoorbellSideFigures>[] {
+  return sideSeries(measurement, doorbellFigures);
 }
 
 /**
@@ -108,30 +95,13 @@ export function doorbellTable(title: string, measurements: readonly RingMeasurem
     formatDecimal(f.ringingPercent, 1),
     formatDecimal(f.microsPerSleep, 1),
   ];
-  return {
-    title:
-      `${title}: doorbell cost, median trial (W writer, R reader; µs/ring: the notify or futex-wake call alone; ` +
+  return sideTable(
+    `${title}: doorbell cost, median trial (W writer, R reader; µs/ring: the notify or futex-wake call alone; ` +
       'µs/1k: ringing per 1000 packets; ring %: of the window; µs/sleep: deciding to sleep until awake)',
-    columns: [
-      { header: 'implementation', align: 'left' },
-      { header: 'publishing', align: 'left' },
-      { header: 'wait', align: 'left' },
-      { header: 'payload', align: 'right' },
-      ...['W', 'R'].flatMap((side) =>
-        ['µs/ring', 'µs/1k', 'ring %', 'µs/sleep'].map((header) => ({ header: `${side} ${header}`, align: 'right' as const })),
-      ),
-    ],
-    rows: measurements.flatMap((measurement) =>
-      timedSeries(measurement).map(({ mode, payloadBytes, figures }) => [
-        measurement.implementation,
-        mode.publishing,
-        waitLabel(mode),
-        `${payloadBytes} B`,
-        ...cells(figures.writer),
-        ...cells(figures.reader),
-      ]),
-    ),
-  };
+    ['µs/ring', 'µs/1k', 'ring %', 'µs/sleep'],
+    measurements.map((measurement) => ({ implementation: measurement.implementation, series: timedSeries(measurement) })),
+    cells,
+  );
 }
 
 /** "a–b" over the values (one value alone when all agree at the shown precision). */

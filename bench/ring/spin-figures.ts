@@ -9,8 +9,8 @@
 import type { BenchResult } from '../harness/bench-result.js';
 import { formatDecimal } from '../harness/number-format.js';
 import type { Table } from '../harness/table.js';
-import type { ThroughputMode } from './ring-bench-plan.js';
-import { medianTrial, runResultName, waitLabel } from './ring-figures.js';
+import { runResultName } from './ring-figures.js';
+import { sideSeries, sideTable, type SideFigures, type SideSeries } from './side-figures.js';
 import type { RingMeasurement, ThroughputMeasurement } from './ring-measurement.js';
 
 /** One thread's spinning in one run; shares over zero events are 0. */
@@ -25,10 +25,7 @@ export interface SpinSideFigures {
 }
 
 /** The writer's and the reader's spinning in one run. */
-export interface SpinFigures {
-  readonly writer: SpinSideFigures;
-  readonly reader: SpinSideFigures;
-}
+export type SpinFigures = SideFigures<SpinSideFigures>;
 
 function sideFigures(measurement: ThroughputMeasurement, spins: number, timedOut: number, spinningNs: number): SpinSideFigures {
   const windowNs = measurement.seconds * 1e9;
@@ -51,18 +48,8 @@ export function spinFigures(measurement: ThroughputMeasurement): SpinFigures | u
   };
 }
 
-/** A spinning series' median-trial figures, with what identifies it. */
-interface SpinningSeries {
-  readonly mode: ThroughputMode;
-  readonly payloadBytes: number;
-  readonly figures: SpinFigures;
-}
-
-function spinningSeries(measurement: RingMeasurement): SpinningSeries[] {
-  return measurement.throughput.flatMap((series) => {
-    const figures = series.mode.spinBeforeSleepUs > 0 ? spinFigures(medianTrial(series)) : undefined;
-    return figures === undefined ? [] : [{ mode: series.mode, payloadBytes: series.payloadBytes, figures }];
-  });
+function spinningSeries(measurement: RingMeasurement): SideSeries<SpinSideFigures>[] {
+  return sideSeries(measurement, (trial, mode) => (mode.spinBeforeSleepUs > 0 ? spinFigures(trial) : undefined));
 }
 
 /** Machine-readable spinning of the spinning runs' median trials, named like `ring.kmcl.spin.reader.64B.spin50us`. */
@@ -89,30 +76,13 @@ export function spinTable(title: string, measurements: readonly RingMeasurement[
     formatDecimal(f.caughtPercent, 1),
     formatDecimal(f.spinningPercent, 1),
   ];
-  return {
-    title:
-      `${title}: polling before sleep, median trial (W writer, R reader; spins/1k: per 1000 packets; µs/spin: mean length; ` +
+  return sideTable(
+    `${title}: polling before sleep, median trial (W writer, R reader; spins/1k: per 1000 packets; µs/spin: mean length; ` +
       'caught %: spins that saw a packet (reader) or room (writer) in time, saving a sleep; spin %: of the window)',
-    columns: [
-      { header: 'implementation', align: 'left' },
-      { header: 'publishing', align: 'left' },
-      { header: 'wait', align: 'left' },
-      { header: 'payload', align: 'right' },
-      ...['W', 'R'].flatMap((side) =>
-        ['spins/1k', 'µs/spin', 'caught %', 'spin %'].map((header) => ({ header: `${side} ${header}`, align: 'right' as const })),
-      ),
-    ],
-    rows: measurements.flatMap((measurement) =>
-      spinningSeries(measurement).map(({ mode, payloadBytes, figures }) => [
-        measurement.implementation,
-        mode.publishing,
-        waitLabel(mode),
-        `${payloadBytes} B`,
-        ...cells(figures.writer),
-        ...cells(figures.reader),
-      ]),
-    ),
-  };
+    ['spins/1k', 'µs/spin', 'caught %', 'spin %'],
+    measurements.map((measurement) => ({ implementation: measurement.implementation, series: spinningSeries(measurement) })),
+    cells,
+  );
 }
 
 /** How to read a low caught share, for the reader of {@link spinTable}. */

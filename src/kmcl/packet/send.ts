@@ -49,10 +49,8 @@ export function VmbPacketSend(
   ExternalDataMdl: Mdl | null,
   Flags: number,
 ): NtStatus {
-  const packet = sendablePacket(PacketObject);
-  if (packet === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
-  const inline = checkInline(packet, Buffer, BufferLength);
-  if (inline !== null) return inline;
+  const packet = sendablePacketWithInline(PacketObject, Buffer, BufferLength);
+  if (typeof packet === 'number') return packet;
   let ranges: GpaRange[] | null = null;
   if (ExternalDataMdl !== null && ExternalDataMdl !== undefined) {
     ranges = mdlRanges(packet, ExternalDataMdl, 0, 0, false);
@@ -79,10 +77,8 @@ export function VmbPacketSendWithExternalMdl(
   MdlLength: number,
   Flags: number,
 ): NtStatus {
-  const packet = sendablePacket(PacketObject);
-  if (packet === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
-  const inline = checkInline(packet, Buffer, BufferLength);
-  if (inline !== null) return inline;
+  const packet = sendablePacketWithInline(PacketObject, Buffer, BufferLength);
+  if (typeof packet === 'number') return packet;
   if (!(ExternalDataMdl instanceof Mdl) || ExternalDataMdl.validate(packet.channel.context.memory) !== undefined) {
     return NTSTATUS.STATUS_INVALID_PARAMETER_4;
   }
@@ -112,10 +108,8 @@ export function VmbPacketSendWithExternalPfns(
   PfnLength: number,
   Flags: number,
 ): NtStatus {
-  const packet = sendablePacket(PacketObject);
-  if (packet === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
-  const inline = checkInline(packet, Buffer, BufferLength);
-  if (inline !== null) return inline;
+  const packet = sendablePacketWithInline(PacketObject, Buffer, BufferLength);
+  if (typeof packet === 'number') return packet;
   if (!Array.isArray(ExternalDataPfns)) return NTSTATUS.STATUS_INVALID_PARAMETER_4;
   if (!isU32(PfnLength) || PfnLength === 0 || PfnLength > ExternalDataPfns.length || PfnLength > 0xfffff) {
     return NTSTATUS.STATUS_INVALID_PARAMETER_5;
@@ -127,6 +121,16 @@ export function VmbPacketSendWithExternalPfns(
   if (!withinExternalLimits(packet, ranges, 1)) return NTSTATUS.STATUS_INVALID_PARAMETER_4;
   if (!checkFlags(packet, Flags, SEND_FLAGS, true)) return NTSTATUS.STATUS_INVALID_PARAMETER_6;
   return submit(packet, Buffer, BufferLength, ranges, Flags);
+}
+
+/**
+ * The checks every send starts with, in parameter order: the packet (_1), then
+ * the inline buffer and its length (_2, _3). The packet, or the status to return.
+ */
+function sendablePacketWithInline(handle: unknown, buffer: unknown, length: unknown): KmclPacket | NtStatus {
+  const packet = sendablePacket(handle);
+  if (packet === null) return NTSTATUS.STATUS_INVALID_PARAMETER_1;
+  return checkInline(packet, buffer, length) ?? packet;
 }
 
 /** A live packet with no transaction in progress and a completion routine, else null. */

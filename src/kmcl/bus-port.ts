@@ -4,27 +4,17 @@
  * `ChannelEndpoint` with its close). `GuestBus` fits it as is; the core
  * depends on this seam only, so it can also run over a loopback pair of rings.
  */
-import type { RingReader, RingWriter } from '../ring/index.js';
+import type { ChannelEndpoint as BusChannelEndpoint } from '../bus/index.js';
 import type { GpaRange } from '../memory/index.js';
 import type { Guid } from '../wire/guid.js';
 import type { NtStatus } from '../wire/ntstatus.js';
 
 /**
- * The part of the bus's `ChannelEndpoint` (src/bus/channel-endpoint.ts) the
- * core uses: the two rings and the signals, nothing else, so the core is
- * bound to the data plane's shape only.
+ * The part of the bus's `ChannelEndpoint` the core uses: the two rings and
+ * the signals, nothing else, so the core is bound to the data plane's shape
+ * only (and a test or benchmark can supply just that).
  */
-export interface ChannelEndpoint {
-  readonly channelId: number;
-  /** Our incoming ring. */
-  readonly reader: RingReader;
-  /** Our outgoing ring. */
-  readonly writer: RingWriter;
-  /** Acts on a ring's "signal the peer now" decision. */
-  signalPeer(): void;
-  /** Calls `handler` whenever the peer signals us; returns the unsubscribe function. */
-  onSignal(handler: () => void): () => void;
-}
+export type ChannelEndpoint = Pick<BusChannelEndpoint, 'channelId' | 'reader' | 'writer' | 'signalPeer' | 'onSignal'>;
 
 /** A guest channel the bus opened: its data plane and its close. */
 export interface OpenChannelPort extends ChannelEndpoint {

@@ -4,7 +4,15 @@
  * another thread maps too, or a mapped file's contents.
  */
 import { RING_CONTROL_PAGE_SIZE, RING_DATA_OFFSET, RING_PAGE_SIZE } from '../wire/ring-control.js';
-import { assertRingDataSize, controlWords, copyUnits, unitView, wordView, type CopyTarget, type RingMemory } from './ring-memory.js';
+import {
+  assertRingDataSize,
+  contiguousRingData,
+  controlWords,
+  copyUnits,
+  type ContiguousRingData,
+  type CopyTarget,
+  type RingMemory,
+} from './ring-memory.js';
 import { copyBytes } from './shared-copy.js';
 
 export interface FlatRingAllocateOptions {
@@ -17,6 +25,7 @@ export class FlatRingMemory implements RingMemory {
   readonly dataSize: number;
   /** The whole ring: control page, then data area. */
   readonly bytes: Uint8Array;
+  readonly contiguous: ContiguousRingData;
   private readonly data: Uint8Array;
   private readonly dataWords: Int32Array;
   private readonly dataUnits: BigInt64Array;
@@ -28,9 +37,10 @@ export class FlatRingMemory implements RingMemory {
     this.bytes = bytes;
     this.control = controlWords(bytes);
     this.dataSize = dataSize;
-    this.data = bytes.subarray(RING_DATA_OFFSET);
-    this.dataWords = wordView(bytes, RING_DATA_OFFSET, dataSize);
-    this.dataUnits = unitView(bytes, RING_DATA_OFFSET, dataSize);
+    this.contiguous = contiguousRingData(bytes, RING_DATA_OFFSET, dataSize);
+    this.data = this.contiguous.bytes;
+    this.dataWords = this.contiguous.words;
+    this.dataUnits = this.contiguous.units;
   }
 
   /** A zeroed ring of `dataPages` data pages (plus its control page). */

@@ -4,7 +4,17 @@
  * GPADL). Copies split at page boundaries.
  */
 import { RING_PAGE_SIZE } from '../wire/ring-control.js';
-import { assertRingDataSize, controlWords, copyUnits, unitView, wordView, type CopyTarget, type RingMemory } from './ring-memory.js';
+import {
+  assertRingDataSize,
+  contiguousRingData,
+  controlWords,
+  copyUnits,
+  unitView,
+  wordView,
+  type ContiguousRingData,
+  type CopyTarget,
+  type RingMemory,
+} from './ring-memory.js';
 import { copyBytes } from './shared-copy.js';
 
 const PAGE_SHIFT = 12;
@@ -13,6 +23,7 @@ const PAGE_MASK = RING_PAGE_SIZE - 1;
 export class PagedRingMemory implements RingMemory {
   readonly control: Int32Array;
   readonly dataSize: number;
+  readonly contiguous: ContiguousRingData | null;
   private readonly pages: Uint8Array[];
   private readonly pageWords: Int32Array[];
   private readonly pageUnits: BigInt64Array[];
@@ -32,6 +43,8 @@ export class PagedRingMemory implements RingMemory {
     this.pages = pages.slice(1);
     this.pageWords = this.pages.map((page) => wordView(page, 0, RING_PAGE_SIZE));
     this.pageUnits = this.pages.map((page) => unitView(page, 0, RING_PAGE_SIZE));
+    const first = this.pages[0]!;
+    this.contiguous = backToBack(this.pages) ? contiguousRingData(new Uint8Array(first.buffer), first.byteOffset, dataSize) : null;
   }
 
   read(offset: number, byteLength: number, target: CopyTarget, targetUnit: number): void {
@@ -79,4 +92,10 @@ export class PagedRingMemory implements RingMemory {
     words[word] = low;
     words[word + 1] = high;
   }
+}
+
+/** Whether each page starts where the one before it ends, in the same buffer. */
+function backToBack(pages: readonly Uint8Array[]): boolean {
+  const first = pages[0]!;
+  return pages.every((page, i) => page.buffer === first.buffer && page.byteOffset === first.byteOffset + i * RING_PAGE_SIZE);
 }

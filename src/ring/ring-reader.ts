@@ -12,7 +12,6 @@
 import { FEATURE_SUPPORTS_PENDING_SEND_SIZE, RING_CONTROL_WORD, isValidRingIndex } from '../wire/ring-control.js';
 import {
   MAX_PACKET_LENGTH,
-  PACKET_DESCRIPTOR_SIZE,
   PACKET_FLAG_COMPLETION_REQUESTED,
   PACKET_TRAILER_SIZE,
   checkPacketDescriptor,
@@ -20,12 +19,9 @@ import {
 } from '../wire/packet-descriptor.js';
 import { decodePacket, type Packet } from '../wire/packet.js';
 import type { WireError } from '../wire/wire-error.js';
-import { copyTarget, type CopyTarget, type RingMemory } from './ring-memory.js';
+import { copyTarget, copyUnits, type CopyTarget, type RingMemory } from './ring-memory.js';
 import { RingCorruptError, type RingCorruptCode } from './ring-corrupt-error.js';
 import { advanceRingIndex, indexMessage, ringBytesUsed } from './ring-indices.js';
-
-const MIN_PACKET_RING_SIZE = PACKET_DESCRIPTOR_SIZE + PACKET_TRAILER_SIZE;
-const DESCRIPTOR_UNITS = PACKET_DESCRIPTOR_SIZE / 8;
 
 /**
  * The packet `tryRead` returned last, as numbers over the reader's private
@@ -133,10 +129,21 @@ export class RingReader {
       if (readIndex === writeIndex) return false;
     }
     const available = ringBytesUsed(writeIndex, readIndex, this.dataSize);
-    if (available < MIN_PACKET_RING_SIZE) {
+    // Literal wire sizes on this path (see ring-indices.ts): 16 descriptor, 8 trailer, 24 both.
+    if (available < 24) {
       this.fail('truncated-packet', `${available} bytes published at read index ${readIndex}: less than a descriptor and trailer`);
     }
-    this.memory.read(readIndex, PACKET_DESCRIPTOR_SIZE, this.copy, 0);
+    const flat = this.memory.contiguous;
+    if (flat !== null && readIndex + 16 <= this.dataSize) {
+      // The descriptor's two units, straight (the common case needs no call).
+      const ring = flat.units;
+      const copy = this.copy.units;
+      const unit = readIndex >>> 3;
+      copy[0] = ring[unit]!;
+      copy[1] = ring[unit + 1]!;
+    } else {
+      this.memory.read(readIndex, 16, this.copy, 0);
+    }
     // Parse only the private copy: the writer may rewrite the ring meanwhile.
     const words = this.copyWords;
     const word0 = words[0]!;
@@ -146,18 +153,15 @@ export class RingReader {
     const length8 = word1 & 0xffff;
     const flags = word1 >>> 16;
     // The trailer must be published too (OpenVMM checks only length8 * 8: its off-by-8, §3.1).
-    const problem = checkPacketDescriptor(packetType, dataOffset8, length8, flags, available - PACKET_TRAILER_SIZE);
+    const problem = checkPacketDescriptor(packetType, dataOffset8, length8, flags, available - 8);
     if (problem !== null) {
       this.fail(
         problem,
-        `at read index ${readIndex}: ` +
-          describeDescriptorProblem(problem, packetType, dataOffset8, length8, flags, available - PACKET_TRAILER_SIZE),
+        `at read index ${readIndex}: ` + describeDescriptorProblem(problem, packetType, dataOffset8, length8, flags, available - 8),
       );
     }
     const length = length8 * 8;
-    if (length > PACKET_DESCRIPTOR_SIZE) {
-      this.memory.read(readIndex + PACKET_DESCRIPTOR_SIZE, length - PACKET_DESCRIPTOR_SIZE, this.copy, DESCRIPTOR_UNITS);
-    }
+    if (length > 16) this.copyOut(readIndex + 16, length - 16, 2);
     const packet = this.packet;
     packet.packetType = packetType;
     packet.flags = flags;
@@ -165,7 +169,7 @@ export class RingReader {
     packet.length8 = length8;
     packet.transactionIdLo = words[2]! >>> 0;
     packet.transactionIdHi = words[3]! >>> 0;
-    this.readIndex = advanceRingIndex(readIndex, length + PACKET_TRAILER_SIZE, this.dataSize);
+    this.readIndex = advanceRingIndex(readIndex, length + 8, this.dataSize);
     return true;
   }
 
@@ -241,6 +245,16 @@ export class RingReader {
   /** Whether the writer advertises pending-send-size support on this ring. */
   get writerSupportsPendingSendSize(): boolean {
     return (Atomics.load(this.control, RING_CONTROL_WORD.featureBits) & FEATURE_SUPPORTS_PENDING_SEND_SIZE) !== 0;
+  }
+
+  /** Copies ring bytes into the private copy: straight from contiguous memory unless they wrap, else through the seam. */
+  private copyOut(offset: number, byteLength: number, targetUnit: number): void {
+    const flat = this.memory.contiguous;
+    if (flat !== null && offset + byteLength <= this.dataSize) {
+      copyUnits(flat.units, flat.bytes, offset >>> 3, byteLength >>> 3, this.copy, targetUnit);
+    } else {
+      this.memory.read(offset, byteLength, this.copy, targetUnit);
+    }
   }
 
   /** Loads the writer's index once, validated, and caches it for the batch. */

@@ -35,6 +35,8 @@ function loadAddon(): SharedCopyAddon | undefined {
 
 const addon = loadAddon();
 
+if (NATIVE_COPY_MIN_BYTES !== 2048) throw new Error('copyBytes: its literal threshold no longer matches NATIVE_COPY_MIN_BYTES');
+
 /** Whether the native copy is loaded in this thread (benchmarks and tools report it). */
 export const nativeCopyLoaded: boolean = addon !== undefined;
 
@@ -49,8 +51,9 @@ export const nativeCopyLoaded: boolean = addon !== undefined;
 export function copyBytes(target: Uint8Array, targetOffset: number, source: Uint8Array): void {
   const length = source.length;
   if (
+    // The literal first (NATIVE_COPY_MIN_BYTES): small copies then pay one compare, no module-cell reads.
+    length >= 2048 &&
     addon !== undefined &&
-    length >= NATIVE_COPY_MIN_BYTES &&
     // Anything `set` would refuse or round (negative, fractional, too long) stays with `set`.
     Number.isInteger(targetOffset) &&
     targetOffset >= 0 &&

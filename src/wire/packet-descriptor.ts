@@ -73,19 +73,27 @@ export function checkPacketDescriptor(
   flags: number,
   availableBytes: number,
 ): DescriptorProblem | null {
+  // Literals, not the constants above: this runs for every packet read, and Node 20 reads a
+  // module constant through its cell at every use (checked against the names below).
   if (length8 < dataOffset8) return 'length-before-data-offset';
-  if (dataOffset8 < MIN_DATA_OFFSET8) return 'data-offset-too-small';
+  if (dataOffset8 < 2) return 'data-offset-too-small';
   if (length8 * 8 > availableBytes) return 'length-exceeds-available';
-  if ((flags & ~PACKET_KNOWN_FLAGS) !== 0) return 'unknown-flags';
-  if (packetType > MAX_KNOWN_PACKET_TYPE) return 'unknown-type';
-  if (
-    (packetType === PACKET_TYPE.VM_PKT_DATA_USING_GPA_DIRECT ||
-      packetType === PACKET_TYPE.VM_PKT_DATA_USING_XFER_PAGES) &&
-    dataOffset8 < MIN_EXTENDED_DATA_OFFSET8
-  ) {
-    return 'extended-header-too-small';
-  }
+  if ((flags & ~1) !== 0) return 'unknown-flags';
+  if (packetType > 0xd) return 'unknown-type';
+  // GPA direct (9) and transfer pages (7) carry an 8-byte header after the descriptor.
+  if ((packetType === 9 || packetType === 7) && dataOffset8 < 3) return 'extended-header-too-small';
   return null;
+}
+
+if (
+  MIN_DATA_OFFSET8 !== 2 ||
+  MIN_EXTENDED_DATA_OFFSET8 !== 3 ||
+  PACKET_KNOWN_FLAGS !== 1 ||
+  MAX_KNOWN_PACKET_TYPE !== 0xd ||
+  PACKET_TYPE.VM_PKT_DATA_USING_GPA_DIRECT !== 9 ||
+  PACKET_TYPE.VM_PKT_DATA_USING_XFER_PAGES !== 7
+) {
+  throw new Error('checkPacketDescriptor: a literal no longer matches its wire constant');
 }
 
 /** The wire error code for a descriptor problem. */

@@ -41,6 +41,17 @@ export function pagedRing(dataPages: number, init: RingInitOptions = {}): TestRi
   );
 }
 
+/** Pages of a PagedRingMemory that sit back to back in one buffer, as a fresh GPADL's usually do: the engine copies straight through them. */
+export function pagedBackToBackRing(dataPages: number, init: RingInitOptions = {}): TestRing {
+  const guest = new Uint8Array(new SharedArrayBuffer((dataPages + 2) * RING_PAGE_SIZE));
+  // One spare page first, so the ring does not start at byte 0 of its buffer.
+  const pages = Array.from({ length: dataPages + 1 }, (_, i) => guest.subarray((i + 1) * RING_PAGE_SIZE, (i + 2) * RING_PAGE_SIZE));
+  const memory = new PagedRingMemory(pages);
+  initializeRing(memory, init);
+  const data = guest.subarray(2 * RING_PAGE_SIZE);
+  return wrap(memory, () => data, (offset) => offset % memory.dataSize);
+}
+
 function wrap(memory: RingMemory, pageOf: (offset: number) => Uint8Array, inPage: (offset: number) => number): TestRing {
   return {
     memory,
@@ -53,7 +64,7 @@ function wrap(memory: RingMemory, pageOf: (offset: number) => Uint8Array, inPage
   };
 }
 
-export const RING_KINDS = { flat: flatRing, paged: pagedRing } as const;
+export const RING_KINDS = { flat: flatRing, paged: pagedRing, 'paged back to back': pagedBackToBackRing } as const;
 
 /** Deterministic payload bytes for packet `seq`. */
 export function payloadFor(seq: number, length: number): Uint8Array {

@@ -159,3 +159,42 @@ test('a reader or writer attaching to a ring in use picks up the published indic
   assert.equal(reader.tryRead() && reader.packet.transactionIdLo, 3);
   assert.equal(reader.tryRead() && reader.packet.transactionIdLo, 4);
 });
+
+test('a payload passed again is copied from its current bytes, and a buffer detached or shrunk since is not read through a stale view', () => {
+  const ring = flatRing(1);
+  const writer = new RingWriter(ring.memory);
+  const reader = new RingReader(ring.memory);
+  const readPayload = (): number[] => {
+    writer.commit();
+    assert.equal(reader.tryRead(), true);
+    const bytes = Array.from(reader.packet.payload);
+    reader.commit();
+    return bytes;
+  };
+  // The second and later writes of one 8-aligned payload go through its cached 8-byte-unit view.
+  const payload = new Uint8Array(16);
+  for (let round = 0; round < 4; round++) {
+    payload.fill(round + 1);
+    assert.equal(writer.tryWriteInBand(payload), true);
+    assert.deepEqual(readPayload(), new Array(16).fill(round + 1), `round ${round}`);
+  }
+  // Detached (transferred away): the same object now has no bytes, so the packet has no payload.
+  structuredClone(payload.buffer, { transfer: [payload.buffer] });
+  assert.equal(payload.length, 0);
+  assert.equal(writer.tryWriteInBand(payload), true);
+  assert.deepEqual(readPayload(), []);
+  // A length-tracking view of a resizable buffer that shrinks: the cached view no longer matches it.
+  // ES2024 (Node 20 has it; the project compiles against the ES2023 library).
+  const ResizableArrayBuffer = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer & {
+    resize(length: number): void;
+  };
+  const resizable = new ResizableArrayBuffer(24, { maxByteLength: 64 });
+  const tracking = new Uint8Array(resizable).fill(7);
+  assert.equal(writer.tryWriteInBand(tracking), true);
+  assert.equal(writer.tryWriteInBand(tracking), true);
+  assert.deepEqual(readPayload(), new Array(24).fill(7));
+  assert.deepEqual(readPayload(), new Array(24).fill(7));
+  resizable.resize(12);
+  assert.equal(writer.tryWriteInBand(tracking), true);
+  assert.deepEqual(readPayload(), [...new Array(12).fill(7), 0, 0, 0, 0], 'twelve bytes and zero padding');
+});

@@ -85,3 +85,14 @@ for (const [kind, make] of Object.entries(RING_KINDS)) {
     );
   });
 }
+
+test('the data area is contiguous for a flat ring and for paged rings whose pages sit back to back, not for scattered pages', () => {
+  const viewsOf = (memory: RingMemory): number | null => memory.contiguous?.bytes.length ?? null;
+  assert.equal(viewsOf(RING_KINDS.flat(3).memory), 3 * PAGE);
+  assert.equal(viewsOf(RING_KINDS['paged back to back'](3).memory), 3 * PAGE);
+  assert.equal(viewsOf(RING_KINDS.paged(3).memory), null);
+  // Back to back but in two buffers: not one run.
+  const a = new Uint8Array(new SharedArrayBuffer(2 * PAGE));
+  const b = new Uint8Array(new SharedArrayBuffer(PAGE));
+  assert.equal(viewsOf(new PagedRingMemory([a.subarray(0, PAGE), a.subarray(PAGE), b])), null);
+});

@@ -11,8 +11,16 @@ import { WireError } from '../../src/wire/wire-error.js';
 import { testSeed } from '../support/seed.js';
 import { RING_KINDS, payloadFor } from './ring-fixtures.js';
 
+/**
+ * Where a write's payload lives: a fresh array each time, or one reused array
+ * per size, 8-aligned or not. A payload passed twice in a row is copied by
+ * 8-byte units (RingWriter.unitsOf) when aligned; the bytes must not differ.
+ */
+const PAYLOAD_SOURCES = ['fresh', 'reused', 'reused, unaligned'] as const;
+type PayloadSource = (typeof PAYLOAD_SOURCES)[number];
+
 type Op =
-  | { kind: 'write'; size: number; commit: boolean }
+  | { kind: 'write'; size: number; commit: boolean; source: PayloadSource }
   | { kind: 'read'; count: number; commit: boolean };
 
 /** Payload sizes from empty to the largest a 1-page ring takes (4088 − 24), biased to small. */
@@ -23,10 +31,25 @@ const payloadSize = fc.oneof(
   { weight: 1, arbitrary: fc.constant(4064) },
 );
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('write' as const), size: payloadSize, commit: fc.boolean() }),
+  fc.record({ kind: fc.constant('write' as const), size: payloadSize, commit: fc.boolean(), source: fc.constantFrom(...PAYLOAD_SOURCES) }),
   fc.record({ kind: fc.constant('read' as const), count: fc.integer({ min: 1, max: 6 }), commit: fc.boolean() }),
 );
 const high = (seq: number): number => (seq * 0x0101_0101) >>> 0;
+
+function payloadSource(): (source: PayloadSource, seq: number, size: number) => Uint8Array {
+  const reused = new Map<string, Uint8Array>();
+  return (source, seq, size) => {
+    if (source === 'fresh') return payloadFor(seq, size);
+    const key = `${source} ${size}`;
+    let payload = reused.get(key);
+    if (payload === undefined) {
+      payload = source === 'reused' ? new Uint8Array(size) : new Uint8Array(new ArrayBuffer(size + 1), 1, size);
+      reused.set(key, payload);
+    }
+    payload.set(payloadFor(seq, size));
+    return payload;
+  };
+}
 
 test('random interleavings of writes and reads deliver every packet once, in order, intact', () => {
   fc.assert(
@@ -36,6 +59,7 @@ test('random interleavings of writes and reads deliver every packet once, in ord
       fc.array(op, { minLength: 1, maxLength: 120 }),
       (kind, pages, ops) => {
         const ring = RING_KINDS[kind](pages);
+        const payloadOf = payloadSource();
         const writer = new RingWriter(ring.memory);
         const reader = new RingReader(ring.memory);
         const sizes: number[] = []; // payload size of every packet written, by sequence number
@@ -78,7 +102,7 @@ test('random interleavings of writes and reads deliver every packet once, in ord
             const need = inBandPacketSize(o.size);
             if (need > writer.maxPacketSize) continue;
             const fits = need <= ring.dataSize - occupied - 8;
-            assert.equal(writer.tryWriteInBand(payloadFor(seq, o.size), seq, high(seq)), fits, 'never-full rule');
+            assert.equal(writer.tryWriteInBand(payloadOf(o.source, seq, o.size), seq, high(seq)), fits, 'never-full rule');
             if (fits) {
               sizes.push(o.size);
               occupied += need;

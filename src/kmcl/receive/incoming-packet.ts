@@ -5,6 +5,7 @@
  * reuses, so the buffer the driver got stays valid until completion.
  */
 import type { GpaRange } from '../../memory/index.js';
+import { copyUnitRun } from '../../ring/index.js';
 import type { KmclChannel } from '../channel/channel.js';
 import type { VMBPACKETCOMPLETION } from '../types.js';
 import type { ExternalDataMapping } from './external-data.js';
@@ -72,7 +73,7 @@ export class KmclIncomingPacket {
   /**
    * Copies `length` bytes of `source` from `offset` as the payload. Small
    * aligned payloads (always so for a ring packet: payloads start and end on
-   * 8-byte boundaries of the reader's copy) go by 8-byte units in a loop, which
+   * 8-byte boundaries of the reader's copy) go by 8-byte units, which
    * beats making a source view for `set`; the rest is out of line, so this
    * stays small enough for V8 to inline into the drain.
    */
@@ -87,8 +88,7 @@ export class KmclIncomingPacket {
     if (source !== this.unitSource) this.takeUnitsOf(source);
     const units = this.sourceUnits;
     if (units !== null && length <= 256 && ((offset | length) & 7) === 0) {
-      const target = this.dataUnits;
-      for (let i = 0, from = offset >>> 3, count = length >>> 3; i < count; i++) target[i] = units[from + i]!;
+      copyUnitRun(units, offset >>> 3, length >>> 3, this.dataUnits, 0);
     } else {
       this.copyBytes(source, offset, length);
     }

@@ -29,3 +29,24 @@ export function summarizeLatency(samples: readonly number[]): LatencySummary {
     p999: percentile(sorted, 99.9),
   };
 }
+
+/** The lower middle value of unsorted values (a value really observed); 0 for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil(sorted.length / 2) - 1] ?? 0;
+}
+
+/**
+ * The median of trial-by-trial ratios `ours[i] / theirs[i]`. Trials of the two
+ * sides run back to back, so each pair shares the machine's state at that
+ * moment (another process, where the scheduler put the threads); a ratio of
+ * the two medians could pair a lucky trial of one side with an unlucky one of
+ * the other. Pairs whose denominator is 0 are left out; 0 when none is left.
+ */
+export function medianPairedRatio(ours: readonly number[], theirs: readonly number[]): number {
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(ours.length, theirs.length); i++) {
+    if (theirs[i]! > 0) ratios.push(ours[i]! / theirs[i]!);
+  }
+  return median(ratios);
+}

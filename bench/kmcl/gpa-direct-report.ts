@@ -7,6 +7,7 @@
  */
 import { describeTarget, targetFor, type BenchResult } from '../harness/bench-result.js';
 import { formatCount, formatDecimal } from '../harness/number-format.js';
+import { median } from '../harness/percentile.js';
 import type { Table } from '../harness/table.js';
 import type { CopyTiming, GpaDirectMeasurement } from './gpa-direct-run.js';
 
@@ -49,12 +50,6 @@ function trialFigures(m: GpaDirectMeasurement): TrialFigures {
     bulkGigabytesPerSecond: bulk,
     bulkRatio: bulk > 0 ? transferred / bulk : 0,
   };
-}
-
-/** The lower middle value (a value really observed). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.ceil(sorted.length / 2) - 1] ?? 0;
 }
 
 /** Median figures of a series; the ratio is the median of the per-trial ratios. */

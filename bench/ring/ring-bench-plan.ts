@@ -76,16 +76,17 @@ const ALL_SIZES = [64, 256, 1024, 16384];
 
 /**
  * The plan `npm run bench -- ring` runs: 4 sizes × 2 publishing modes × 2
- * waits × 2 implementations × 3 trials of 0.2 + 0.6 s, about 85 s on a
+ * waits × 2 implementations × 5 trials of 0.2 + 0.6 s, about 2.5 min on a
  * 2-core machine. The windows are short so that `npm run bench` (every
- * sub-benchmark) stays under 5 minutes; three trials and the median keep a
- * noisy neighbour from deciding a figure.
+ * sub-benchmark) stays near 5 minutes; five trials and medians (of rates, and
+ * of trial-by-trial ours/C ratios) keep a noisy neighbour, or a trial where
+ * the scheduler put both threads on one core, from deciding a figure.
  */
 export const RING_BENCH_PLAN: RingBenchPlan = {
   dataBytes: RING_DATA_BYTES,
   payloadSizes: ALL_SIZES,
   oneAtATimeSizes: ALL_SIZES,
-  trials: 3,
+  trials: 5,
   // Measured on a 2-vCPU EPYC VM: when each thread has a core, the longest gap between the peer's batches is
   // 20-35 µs (16 KiB: the peer copies the ~15 packets the ring holds); 20 µs caught only a quarter of those
   // waits, 50 µs nearly all, and 100-200 µs caught no more while every futile spin (the threads sharing

@@ -5,6 +5,7 @@ import { cRingRunner } from '../c/ring-ref-run.js';
 import { describeTarget, targetFor } from '../harness/bench-result.js';
 import type { BenchResult } from '../harness/bench-result.js';
 import { formatCount, formatDecimal } from '../harness/number-format.js';
+import { medianPairedRatio } from '../harness/percentile.js';
 import type { SubBenchmark } from '../harness/sub-benchmark.js';
 import type { Table } from '../harness/table.js';
 import { doorbellNote, doorbellResults, doorbellTable } from '../ring/doorbell-figures.js';
@@ -32,13 +33,14 @@ export const RING_THROUGHPUT_TARGETS: ReadonlyMap<number, number> = new Map([
 ]);
 
 /**
- * ours/C median packet rate for one payload size and mode, with its target
- * when the issue sets one: batched runs, sleeping at once or spinning first
- * (both implementations wait the same way in a run).
+ * ours/C packet rate for one payload size and mode: the median of the
+ * trial-by-trial ratios (each kmcl trial runs right before its C trial), with
+ * its target when the issue sets one: batched runs, sleeping at once or
+ * spinning first (both implementations wait the same way in a run).
  */
 export function throughputRatio(ours: ThroughputSeries, c: ThroughputSeries, mode: ThroughputMode = BATCHED_SLEEP_AT_ONCE): BenchResult {
-  const cRate = throughputFigures(medianTrial(c)).packetsPerSecond;
-  const value = cRate > 0 ? throughputFigures(medianTrial(ours)).packetsPerSecond / cRate : 0;
+  const rates = (series: ThroughputSeries): number[] => series.trials.map((trial) => throughputFigures(trial).packetsPerSecond);
+  const value = medianPairedRatio(rates(ours), rates(c));
   const goal = mode.publishing === 'batched' ? RING_THROUGHPUT_TARGETS.get(ours.payloadBytes) : undefined;
   const name = throughputResultName('ring.ratio', ours.payloadBytes, mode);
   return goal === undefined

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { percentile, summarizeLatency } from '../../bench/harness/percentile.js';
+import { median, medianPairedRatio, percentile, summarizeLatency } from '../../bench/harness/percentile.js';
 import { testSeed } from '../support/seed.js';
 
 test('percentile uses the nearest rank, never interpolating', () => {
@@ -54,4 +54,20 @@ test('percentile returns an observed value with at least p% of values at or belo
     ),
     { seed },
   );
+});
+
+test('median is the lower middle of unsorted values, 0 for none', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2);
+  assert.equal(median([]), 0);
+});
+
+test('medianPairedRatio pairs trials by index, not a fast trial of one side with a slow one of the other', () => {
+  // Trial 2 ran while the machine was busy for both: the paired ratios are 0.5, 0.5, 0.5.
+  assert.equal(medianPairedRatio([10, 20, 2], [20, 40, 4]), 0.5);
+  // The ratio of the medians would say 10 / 20 = 0.5 here too, but 0.6 / 0.6 / 0.1 pairs to 0.6.
+  assert.equal(medianPairedRatio([6, 12, 1], [10, 20, 10]), 0.6);
+  // A denominator of 0 (a side that measured nothing) drops its pair; extra trials of one side are ignored.
+  assert.equal(medianPairedRatio([1, 3, 5], [0, 6]), 0.5);
+  assert.equal(medianPairedRatio([1], [0]), 0);
 });

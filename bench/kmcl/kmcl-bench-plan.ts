@@ -46,7 +46,7 @@ export const KMCL_BENCH_PLAN: KmclBenchPlan = {
   // Short windows, five trials, medians (ratios trial by trial): `npm run bench` (every sub-benchmark) stays near 5 minutes.
   trials: 5,
   warmupMs: 250,
-  durationMs: 600,
+  durationMs: 400,
   writeBatch: RING_BENCH_PLAN.writeBatch,
   readBatch: RING_BENCH_PLAN.readBatch,
   latencyWarmup: RING_BENCH_PLAN.latencyWarmup,

@@ -76,7 +76,7 @@ const ALL_SIZES = [64, 256, 1024, 16384];
 
 /**
  * The plan `npm run bench -- ring` runs: 4 sizes × 2 publishing modes × 2
- * waits × 2 implementations × 5 trials of 0.2 + 0.6 s, about 2.5 min on a
+ * waits × 2 implementations × 5 trials of 0.2 + 0.4 s, about 2 min on a
  * 2-core machine. The windows are short so that `npm run bench` (every
  * sub-benchmark) stays near 5 minutes; five trials and medians (of rates, and
  * of trial-by-trial ours/C ratios) keep a noisy neighbour, or a trial where
@@ -93,7 +93,7 @@ export const RING_BENCH_PLAN: RingBenchPlan = {
   // one core under other load) costs its whole budget.
   spinBeforeSleepUs: 50,
   warmupMs: 200,
-  durationMs: 600,
+  durationMs: 400,
   writeBatch: 32,
   readBatch: 64,
   // What kmcl's RingWriter.requestSpace asks for at least: a quarter of the largest packet (size - 8),

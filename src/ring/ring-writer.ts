@@ -43,12 +43,15 @@ export class RingWriter {
   /** The payload seen last, and its 8-byte units once it came twice in a row (see `unitsOf`). */
   private lastPayload: Uint8Array = EMPTY;
   private lastPayloadUnits: BigInt64Array | null = null;
+  /** The buffer the ring's contiguous data lives in: a payload viewing it may overlap its target. */
+  private readonly ringBuffer: ArrayBufferLike | null;
 
   constructor(memory: RingMemory) {
     this.memory = memory;
     this.dataSize = memory.dataSize;
     this.control = memory.control;
     this.maxPacketSize = this.dataSize - RING_RESERVED_BYTES;
+    this.ringBuffer = memory.contiguous?.bytes.buffer ?? null;
     // Our own index, but the page is shared: validate it like the peer's.
     const writeIndex = Atomics.load(this.control, RING_CONTROL_WORD.writeIndex) >>> 0;
     if (!isValidRingIndex(writeIndex, this.dataSize)) {
@@ -199,7 +202,9 @@ export class RingWriter {
    * for 64 bytes than `set`), or null to copy it with `set`. Only a payload
    * passed twice in a row gets a view (drivers reuse their send buffers; a
    * fresh view per packet would cost more than it saves), and only one that
-   * is 8-aligned, whole units and small (above 512 bytes `set` wins). The
+   * is 8-aligned, whole units and small (above 512 bytes `set` wins), and
+   * not a view of the ring's own buffer (it could overlap where it goes, which
+   * `set` copies as if through a temporary and a unit copy would not). The
    * lengths are compared at every use: a detached or shrunk buffer changes
    * them, and then the view is not used.
    */
@@ -211,7 +216,7 @@ export class RingWriter {
       return null;
     }
     let units = this.lastPayloadUnits;
-    if (units === null && (length & 7) === 0 && length <= 512 && (payload.byteOffset & 7) === 0) {
+    if (units === null && (length & 7) === 0 && length <= 512 && (payload.byteOffset & 7) === 0 && payload.buffer !== this.ringBuffer) {
       units = this.lastPayloadUnits = new BigInt64Array(payload.buffer, payload.byteOffset, length >>> 3);
     }
     return units !== null && units.length === length >>> 3 ? units : null;

@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RingReader } from '../../src/ring/ring-reader.js';
 import { RingWriter } from '../../src/ring/ring-writer.js';
+import type { FlatRingMemory } from '../../src/ring/flat-ring-memory.js';
 import { encodePacket } from '../../src/wire/packet.js';
 import { PACKET_TYPE } from '../../src/wire/packet-types.js';
 import { PACKET_FLAG_COMPLETION_REQUESTED, inBandPacketSize } from '../../src/wire/packet-descriptor.js';
-import { RING_CONTROL_WORD } from '../../src/wire/ring-control.js';
+import { RING_CONTROL_WORD, RING_PAGE_SIZE } from '../../src/wire/ring-control.js';
 import { WireError } from '../../src/wire/wire-error.js';
 import { RING_KINDS, flatRing, payloadFor } from './ring-fixtures.js';
 
@@ -197,4 +198,21 @@ test('a payload passed again is copied from its current bytes, and a buffer deta
   resizable.resize(12);
   assert.equal(writer.tryWriteInBand(tracking), true);
   assert.deepEqual(readPayload(), [...new Array(12).fill(7), 0, 0, 0, 0], 'twelve bytes and zero padding');
+});
+
+test('a payload that views the ring itself, overlapping where it goes, lands as set would copy it', () => {
+  // Ring A gets the same view object twice (the second write could take the cached unit path); ring B
+  // a fresh view each time (always set, which copies as if through a temporary). Their bytes must match.
+  // The view (data 48..112) overlaps the second packet's payload (104..168) from below.
+  const [a, b] = [flatRing(1), flatRing(1)].map((ring) => ({ ring, bytes: (ring.memory as FlatRingMemory).bytes }));
+  const view = (bytes: Uint8Array): Uint8Array => bytes.subarray(RING_PAGE_SIZE + 48, RING_PAGE_SIZE + 112);
+  for (const { bytes } of [a!, b!]) view(bytes).forEach((_, i, v) => (v[i] = i + 1));
+  const writerA = new RingWriter(a!.ring.memory);
+  const writerB = new RingWriter(b!.ring.memory);
+  const same = view(a!.bytes);
+  for (let packet = 0; packet < 2; packet++) {
+    assert.equal(writerA.tryWriteInBand(same), true);
+    assert.equal(writerB.tryWriteInBand(view(b!.bytes)), true);
+  }
+  assert.deepEqual(a!.bytes.subarray(RING_PAGE_SIZE, RING_PAGE_SIZE + 256), b!.bytes.subarray(RING_PAGE_SIZE, RING_PAGE_SIZE + 256));
 });

@@ -4,7 +4,7 @@
  * wrapping at the end. Implementations: `FlatRingMemory` (one contiguous byte
  * array) and `PagedRingMemory` (4 KiB pages scattered in guest memory).
  */
-import { copyBytes } from './shared-copy.js';
+import { copyByteRange } from './shared-copy.js';
 import { copyUnitRun } from './unit-copy.js';
 import {
   FEATURE_SUPPORTS_PENDING_SEND_SIZE,
@@ -91,7 +91,7 @@ export function copyUnits(units: BigInt64Array, bytes: Uint8Array, from: number,
   if (count <= SMALL_COPY_UNITS) {
     copyUnitRun(units, from, count, target.units, to);
   } else {
-    copyBytes(target.bytes, to << 3, bytes.subarray(from << 3, (from + count) << 3));
+    copyByteRange(target.bytes, to << 3, bytes, from << 3, count << 3);
   }
 }
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
-import { NATIVE_COPY_MIN_BYTES, copyBytes, nativeCopyLoaded } from '../../src/ring/shared-copy.js';
+import { NATIVE_COPY_MIN_BYTES, copyByteRange, copyBytes, nativeCopyLoaded } from '../../src/ring/shared-copy.js';
 import { testSeed } from '../support/seed.js';
 
 /** The addon as `src/ring/shared-copy.ts` loads it: the same file, so the same cached exports. */
@@ -65,6 +65,21 @@ function assertSameAsSet(target: Uint8Array, targetOffset: number, source: Uint8
   const actual = outcome(() => copyBytes(target, targetOffset, source), target);
   assert.deepEqual(actual, expected, label);
 }
+
+test('copyByteRange copies a window of its source like set of a subarray, on either side of the native threshold', () => {
+  for (const sourceBacking of BACKINGS) {
+    for (const targetBacking of BACKINGS) {
+      for (const length of [0, 8, NATIVE_COPY_MIN_BYTES - 8, NATIVE_COPY_MIN_BYTES, 16_384]) {
+        const source = patterned(sourceBacking, length + 40, length + 7, 3);
+        const target = patterned(targetBacking, length + 24, 0x5eed, 1);
+        const expectedTarget = twin(target);
+        expectedTarget.set(source.subarray(16, 16 + length), 8);
+        copyByteRange(target, 8, source, 16, length);
+        assert.deepEqual(new Uint8Array(target.buffer.slice(0)), new Uint8Array(expectedTarget.buffer.slice(0)), `${sourceBacking} → ${targetBacking}, ${length} B`);
+      }
+    }
+  }
+});
 
 test(`copyBytes uses the ${nativeCopyLoaded ? 'native' : 'JavaScript'} path in this process`, () => {
   if (forcedFallback) assert.equal(nativeCopyLoaded, false, 'KMCL_NATIVE=0 forces the JavaScript path');

@@ -9,9 +9,8 @@
  * same host buffer: the baseline the transfers are compared with.
  */
 import { GuestMemory, PAGE_SIZE } from '../../src/memory/index.js';
-import { FlatRingMemory, initializeRing } from '../../src/ring/index.js';
-import { RING_PAGE_SIZE } from '../../src/wire/ring-control.js';
 import { allocateBenchControl, requestStop, signalGo } from '../ring/bench-control.js';
+import { allocateBenchRing } from '../ring/bench-ring.js';
 import { BenchWorker, runFor } from '../ring/bench-worker.js';
 import type { GpaDirectCase, KmclBenchPlan } from './kmcl-bench-plan.js';
 import { countersGrowth, sampleCounters } from './kmcl-run.js';
@@ -68,12 +67,6 @@ export interface GpaDirectMeasurement {
   readonly plainCopy: PlainCopyMeasurement;
 }
 
-function ring(plan: KmclBenchPlan): Uint8Array {
-  const memory = FlatRingMemory.allocate(plan.dataBytes / RING_PAGE_SIZE);
-  initializeRing(memory);
-  return memory.bytes;
-}
-
 /** Runs one GPA-direct trial of `gpaCase`. */
 export async function measureGpaDirect(plan: KmclBenchPlan, gpaCase: GpaDirectCase): Promise<GpaDirectMeasurement> {
   const { transferBytes, window } = gpaCase;
@@ -85,8 +78,8 @@ export async function measureGpaDirect(plan: KmclBenchPlan, gpaCase: GpaDirectCa
   for (let i = 0; i < source.length; i++) source[i] = (i * 131 + 7) & 0xff;
   const control = allocateBenchControl();
   const shared = {
-    forward: ring(plan),
-    backward: ring(plan),
+    forward: allocateBenchRing(plan.dataBytes),
+    backward: allocateBenchRing(plan.dataBytes),
     control,
     guestMemory: memory.buffer,
     sourceGpa,

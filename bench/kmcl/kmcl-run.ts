@@ -4,9 +4,8 @@
  * measured window (throughput) or until the sender has its samples (latency).
  * The figures have the ring benchmark's shape, so its math applies.
  */
-import { FlatRingMemory, initializeRing } from '../../src/ring/index.js';
-import { RING_PAGE_SIZE } from '../../src/wire/ring-control.js';
 import { BENCH_WORD, allocateBenchControl, requestStop, signalGo } from '../ring/bench-control.js';
+import { allocateBenchRing } from '../ring/bench-ring.js';
 import { BenchWorker, runFor } from '../ring/bench-worker.js';
 import type { LatencyMeasurement, ThroughputMeasurement } from '../ring/ring-measurement.js';
 import type { KmclBenchPlan } from './kmcl-bench-plan.js';
@@ -21,13 +20,8 @@ interface Run {
 }
 
 function start(plan: KmclBenchPlan, api: BenchApi, mode: BenchMode): Run {
-  const ring = (): Uint8Array => {
-    const memory = FlatRingMemory.allocate(plan.dataBytes / RING_PAGE_SIZE);
-    initializeRing(memory);
-    return memory.bytes;
-  };
   const control = allocateBenchControl();
-  const shared = { api, mode, forward: ring(), backward: ring(), control, plan };
+  const shared = { api, mode, forward: allocateBenchRing(plan.dataBytes), backward: allocateBenchRing(plan.dataBytes), control, plan };
   return {
     control,
     receiver: new BenchWorker<void>(WORKER, { ...shared, role: 'receiver' } satisfies KmclWorkerData),

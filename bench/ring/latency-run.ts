@@ -1,6 +1,5 @@
-import { FlatRingMemory, initializeRing } from '../../src/ring/index.js';
-import { RING_PAGE_SIZE } from '../../src/wire/ring-control.js';
 import { allocateBenchControl, requestStop, signalGo } from './bench-control.js';
+import { allocateBenchRing, READER_MASKED } from './bench-ring.js';
 import { BenchWorker } from './bench-worker.js';
 import type { RingBenchPlan } from './ring-bench-plan.js';
 import type { LatencyMeasurement } from './ring-measurement.js';
@@ -19,13 +18,6 @@ export interface LatencyWorkerData {
   readonly samples: number;
 }
 
-function allocateRing(plan: RingBenchPlan): FlatRingMemory {
-  const memory = FlatRingMemory.allocate(plan.dataBytes / RING_PAGE_SIZE);
-  // Readers start masked, as OpenVMM creates the rings it reads (openvmm-vmbus.md §6.2); so does the C reference.
-  initializeRing(memory, { interruptMask: true });
-  return memory;
-}
-
 /**
  * Round-trip latency through kmcl's ring engine: a client worker sends one
  * request with completion requested at a time, a server worker answers on a
@@ -34,8 +26,8 @@ function allocateRing(plan: RingBenchPlan): FlatRingMemory {
 export async function measureLatency(plan: RingBenchPlan): Promise<LatencyMeasurement> {
   const control = allocateBenchControl();
   const data: LatencyWorkerData = {
-    requests: allocateRing(plan).bytes,
-    completions: allocateRing(plan).bytes,
+    requests: allocateBenchRing(plan.dataBytes, READER_MASKED),
+    completions: allocateBenchRing(plan.dataBytes, READER_MASKED),
     control,
     requestBytes: plan.latencyRequestBytes,
     completionBytes: COMPLETION_PAYLOAD_BYTES,

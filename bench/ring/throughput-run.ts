@@ -1,6 +1,5 @@
-import { FlatRingMemory, initializeRing } from '../../src/ring/index.js';
-import { RING_PAGE_SIZE } from '../../src/wire/ring-control.js';
 import { BENCH_NANOS, BENCH_WORD, allocateBenchControl, benchNanos, requestStop, signalGo } from './bench-control.js';
+import { allocateBenchRing, READER_MASKED } from './bench-ring.js';
 import { BenchWorker, runFor } from './bench-worker.js';
 import { BATCHED_SLEEP_AT_ONCE, batchesOf, type RingBenchPlan, type ThroughputMode } from './ring-bench-plan.js';
 import type { DoorbellNanos, ThroughputMeasurement } from './ring-measurement.js';
@@ -89,11 +88,8 @@ export async function measureThroughput(
   mode: ThroughputMode = BATCHED_SLEEP_AT_ONCE,
 ): Promise<ThroughputMeasurement> {
   const { writeBatch, readBatch } = batchesOf(plan, mode.publishing);
-  const memory = FlatRingMemory.allocate(plan.dataBytes / RING_PAGE_SIZE);
-  // The reader starts masked, as OpenVMM creates the rings it reads (openvmm-vmbus.md §6.2); so does the C reference.
-  initializeRing(memory, { interruptMask: true });
   const control = allocateBenchControl();
-  const shared = { ring: memory.bytes, control, payloadBytes, spinBeforeSleepUs: mode.spinBeforeSleepUs };
+  const shared = { ring: allocateBenchRing(plan.dataBytes, READER_MASKED), control, payloadBytes, spinBeforeSleepUs: mode.spinBeforeSleepUs };
   const workers = [
     new BenchWorker<void>(new URL('./throughput-reader-worker.js', import.meta.url), {
       ...shared,

@@ -26,9 +26,6 @@ export class FlatRingMemory implements RingMemory {
   /** The whole ring: control page, then data area. */
   readonly bytes: Uint8Array;
   readonly contiguous: ContiguousRingData;
-  private readonly data: Uint8Array;
-  private readonly dataWords: Int32Array;
-  private readonly dataUnits: BigInt64Array;
 
   /** `bytes`: a control page and whole data pages, starting 8-aligned in its buffer. */
   constructor(bytes: Uint8Array) {
@@ -38,9 +35,6 @@ export class FlatRingMemory implements RingMemory {
     this.control = controlWords(bytes);
     this.dataSize = dataSize;
     this.contiguous = contiguousRingData(bytes, RING_DATA_OFFSET, dataSize);
-    this.data = this.contiguous.bytes;
-    this.dataWords = this.contiguous.words;
-    this.dataUnits = this.contiguous.units;
   }
 
   /** A zeroed ring of `dataPages` data pages (plus its control page). */
@@ -55,11 +49,12 @@ export class FlatRingMemory implements RingMemory {
     const size = this.dataSize;
     const start = offset >= size ? offset - size : offset;
     const first = size - start;
+    const { units, bytes } = this.contiguous;
     if (byteLength <= first) {
-      copyUnits(this.dataUnits, this.data, start >>> 3, byteLength >>> 3, target, targetUnit);
+      copyUnits(units, bytes, start >>> 3, byteLength >>> 3, target, targetUnit);
     } else {
-      copyUnits(this.dataUnits, this.data, start >>> 3, first >>> 3, target, targetUnit);
-      copyUnits(this.dataUnits, this.data, 0, (byteLength - first) >>> 3, target, targetUnit + (first >>> 3));
+      copyUnits(units, bytes, start >>> 3, first >>> 3, target, targetUnit);
+      copyUnits(units, bytes, 0, (byteLength - first) >>> 3, target, targetUnit + (first >>> 3));
     }
   }
 
@@ -67,18 +62,20 @@ export class FlatRingMemory implements RingMemory {
     const size = this.dataSize;
     const start = offset >= size ? offset - size : offset;
     const first = size - start;
+    const data = this.contiguous.bytes;
     if (source.length <= first) {
-      copyBytes(this.data, start, source);
+      copyBytes(data, start, source);
     } else {
-      copyBytes(this.data, start, source.subarray(0, first));
-      copyBytes(this.data, 0, source.subarray(first));
+      copyBytes(data, start, source.subarray(0, first));
+      copyBytes(data, 0, source.subarray(first));
     }
   }
 
   writeUnit(offset: number, low: number, high: number): void {
     const size = this.dataSize;
     const word = (offset >= size ? offset - size : offset) >>> 2;
-    this.dataWords[word] = low;
-    this.dataWords[word + 1] = high;
+    const words = this.contiguous.words;
+    words[word] = low;
+    words[word + 1] = high;
   }
 }

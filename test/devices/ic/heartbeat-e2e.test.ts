@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HeartbeatVsc, IcGuestChannel } from '../../../src/devices/ic/guest/index.js';
+import { HeartbeatVsc } from '../../../src/devices/ic/guest/index.js';
 import { HeartbeatVsp, type HeartbeatReport } from '../../../src/devices/ic/host/index.js';
-import { HEARTBEAT_APPLICATION_STATE, IC_MESSAGE_TYPE, IC_SERVICES, respondHeartbeat } from '../../../src/devices/ic/protocol/index.js';
-import { wireError } from '../../../src/wire/index.js';
+import { HEARTBEAT_APPLICATION_STATE } from '../../../src/devices/ic/protocol/index.js';
 import { testSeed } from '../../support/seed.js';
 import { IcMachine } from './support/ic-machine.js';
+import { openSilentHeartbeatGuest } from './support/silent-heartbeat-guest.js';
 
 const V3 = { framework: { major: 3, minor: 0 }, message: { major: 3, minor: 0 } };
 
@@ -57,13 +57,7 @@ test('heartbeat: a guest that negotiates but never answers a beat is reported mi
   });
   await m.connect();
   // A silent guest on the same public plumbing: it answers negotiations only; a beat is refused (no answer).
-  // icmsgtype is the u16 at byte 12, after the 8-byte pipe header (linux-vmbus.md §A.5.2); NEGOTIATE is 0.
-  const silent = IcGuestChannel.open({
-    device: m.device,
-    spec: IC_SERVICES.heartbeat,
-    respond: (request, versions) =>
-      request[12] === IC_MESSAGE_TYPE.NEGOTIATE ? respondHeartbeat(request, { versions, applicationState: 0 }) : wireError('bad-value', 'silent'),
-  });
+  const silent = openSilentHeartbeatGuest(m);
   await m.settle();
   assert.equal(negotiations, 1);
   await m.advance(250);

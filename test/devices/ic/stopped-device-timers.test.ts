@@ -6,12 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HeartbeatVsc, IcGuestChannel, TimeSyncVsc } from '../../../src/devices/ic/guest/index.js';
+import { HeartbeatVsc, TimeSyncVsc } from '../../../src/devices/ic/guest/index.js';
 import { HeartbeatVsp, TimeSyncVsp } from '../../../src/devices/ic/host/index.js';
-import { IC_MESSAGE_TYPE, IC_SERVICES, respondHeartbeat } from '../../../src/devices/ic/protocol/index.js';
-import { wireError } from '../../../src/wire/index.js';
 import { testSeed } from '../../support/seed.js';
 import { IcMachine } from './support/ic-machine.js';
+import { openSilentHeartbeatGuest } from './support/silent-heartbeat-guest.js';
 
 /** Runs the simulation until nothing is left and returns how far its clock moved, in ms. */
 function leftover(m: IcMachine): number {
@@ -41,12 +40,7 @@ test('heartbeat stopped while a beat waits for its answer: the beat ends "closed
   const heartbeat = new HeartbeatVsp({ device: m.hostDeviceObject, intervalMs: 100, onMissed: (n) => missed.push(n) });
   await m.connect();
   // Answers negotiations only: the first beat stays open until its timeout.
-  const silent = IcGuestChannel.open({
-    device: m.device,
-    spec: IC_SERVICES.heartbeat,
-    respond: (request, versions) =>
-      request[12] === IC_MESSAGE_TYPE.NEGOTIATE ? respondHeartbeat(request, { versions, applicationState: 0 }) : wireError('bad-value', 'silent'),
-  });
+  const silent = openSilentHeartbeatGuest(m);
   await m.advance(50);
   assert.equal(heartbeat.ic.pending, 1, 'a beat waits for its answer');
   await m.drive(heartbeat.stop());

@@ -37,7 +37,7 @@ reader.maskInterrupts();
 while (!stopRequested(words)) {
   let count = 0;
   while (count < batch && reader.tryRead()) {
-    const at = packet.dataOffset8 * 2;
+    const at = packet.payloadOffset >>> 2;
     if (
       packet.packetType !== PACKET_TYPE.VM_PKT_DATA_INBAND ||
       packet.payloadLength !== paddedPayload ||

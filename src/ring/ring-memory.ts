@@ -42,8 +42,8 @@ export interface RingMemory {
    * The whole data area as one run of memory in ring order, when it is one
    * (always for `FlatRingMemory`; for `PagedRingMemory` when the pages sit back
    * to back in one buffer, as a fresh GPADL's usually do), else null. The
-   * engine lays and copies packets that do not wrap straight through it:
-   * about a third of a small packet's cost is the seam's calls otherwise.
+   * writer lays packets that do not wrap straight into it: about a third of a
+   * small packet's cost is the seam's calls otherwise.
    */
   readonly contiguous: ContiguousRingData | null;
 }

@@ -6,7 +6,10 @@
  *
  * Every index and descriptor from the peer is loaded once, validated, and the
  * packet is copied into a private buffer before anything is parsed, so the
- * peer cannot change what we already checked. A corrupt ring throws a
+ * peer cannot change what we already checked. The copy is taken ahead: one
+ * bulk copy of everything published, from which the packets behind the first
+ * are read too (a call into the native copy per 16 KiB packet, or a unit copy
+ * per small one, cost more than the bytes). A corrupt ring throws a
  * RingCorruptError, from this call and every later one.
  */
 import { FEATURE_SUPPORTS_PENDING_SEND_SIZE, RING_CONTROL_WORD, isValidRingIndex } from '../wire/ring-control.js';
@@ -19,13 +22,14 @@ import {
 } from '../wire/packet-descriptor.js';
 import { decodePacket, type Packet } from '../wire/packet.js';
 import type { WireError } from '../wire/wire-error.js';
-import { copyTarget, copyUnits, type CopyTarget, type RingMemory } from './ring-memory.js';
+import { copyTarget, type CopyTarget, type RingMemory } from './ring-memory.js';
 import { RingCorruptError, type RingCorruptCode } from './ring-corrupt-error.js';
 import { advanceRingIndex, indexMessage, ringBytesUsed } from './ring-indices.js';
 
 /**
  * The packet `tryRead` returned last, as numbers over the reader's private
- * copy. One object per reader, overwritten by the next `tryRead`: take what
+ * copy, where it starts at byte `start`. One object per reader, overwritten
+ * by the next `tryRead` (whose copy may overwrite the bytes too): take what
  * you need (or `payload.slice()`) before reading on.
  *
  * Transaction ids are two unsigned 32-bit halves: exact for all 64 bits with
@@ -38,8 +42,10 @@ export class RingPacketView {
   length8 = 0;
   transactionIdLo = 0;
   transactionIdHi = 0;
+  /** Where the packet (its descriptor) starts in `bytes`. */
+  start = 0;
 
-  /** The private copy; the packet starts at byte 0 (descriptor first). */
+  /** The private copy the packet sits in, from byte `start`. */
   constructor(readonly bytes: Uint8Array) {}
 
   get completionRequested(): boolean {
@@ -48,7 +54,7 @@ export class RingPacketView {
 
   /** Where the payload starts in `bytes`. */
   get payloadOffset(): number {
-    return this.dataOffset8 * 8;
+    return this.start + this.dataOffset8 * 8;
   }
 
   /** Payload bytes, padding included (the wire does not carry the unpadded length). */
@@ -58,13 +64,12 @@ export class RingPacketView {
 
   /** The payload as a view into the private copy (allocates a view). */
   get payload(): Uint8Array {
-    const start = this.dataOffset8 * 8;
-    return this.bytes.subarray(start, this.length8 * 8);
+    return this.bytes.subarray(this.start + this.dataOffset8 * 8, this.start + this.length8 * 8);
   }
 
   /** The whole packet, descriptor to padding, as a view into the private copy. */
   get packetBytes(): Uint8Array {
-    return this.bytes.subarray(0, this.length8 * 8);
+    return this.bytes.subarray(this.start, this.start + this.length8 * 8);
   }
 
   get transactionId(): bigint {
@@ -83,9 +88,16 @@ export class RingReader {
   /** The packet the last successful `tryRead` returned. */
   readonly packet: RingPacketView;
   private readonly control: Int32Array;
-  /** Private copy of the current packet: units and bytes to copy into, words to parse. */
+  /** The private copy packets are read from: units and bytes to copy into, words to parse. */
   private readonly copy: CopyTarget;
   private readonly copyWords: Int32Array;
+  /**
+   * The private copy mirrors the ring from the read index: bytes
+   * [copyStart, copyEnd) of it are the ring's from `readIndex` on, as they
+   * were when copied (a packet's bytes are read from the ring once).
+   */
+  private copyStart = 0;
+  private copyEnd = 0;
   /** Where the next packet starts (private until `commit`). */
   private readIndex: number;
   /** The read index last published. */
@@ -133,21 +145,19 @@ export class RingReader {
     if (available < 24) {
       this.fail('truncated-packet', `${available} bytes published at read index ${readIndex}: less than a descriptor and trailer`);
     }
-    const flat = this.memory.contiguous;
-    if (flat !== null && readIndex + 16 <= this.dataSize) {
-      // The descriptor's two units, straight (the common case needs no call).
-      const ring = flat.units;
-      const copy = this.copy.units;
-      const unit = readIndex >>> 3;
-      copy[0] = ring[unit]!;
-      copy[1] = ring[unit + 1]!;
-    } else {
-      this.memory.read(readIndex, 16, this.copy, 0);
-    }
     // Parse only the private copy: the writer may rewrite the ring meanwhile.
     const words = this.copyWords;
-    const word0 = words[0]!;
-    const word1 = words[1]!;
+    let at = this.copyStart;
+    if (this.copyEnd - at < 16) at = this.copyAhead(readIndex, available);
+    let word0 = words[at >>> 2]!;
+    let word1 = words[(at >>> 2) + 1]!;
+    if (this.copyEnd - at < (word1 & 0xffff) * 8) {
+      // The copy ends inside this packet (a ring larger than the copy, or a writer that
+      // published more since): copy again from here and read the descriptor again.
+      at = this.copyAhead(readIndex, available);
+      word0 = words[0]!;
+      word1 = words[1]!;
+    }
     const packetType = word0 & 0xffff;
     const dataOffset8 = word0 >>> 16;
     const length8 = word1 & 0xffff;
@@ -161,14 +171,15 @@ export class RingReader {
       );
     }
     const length = length8 * 8;
-    if (length > 16) this.copyOut(readIndex + 16, length - 16, 2);
     const packet = this.packet;
+    packet.start = at;
     packet.packetType = packetType;
     packet.flags = flags;
     packet.dataOffset8 = dataOffset8;
     packet.length8 = length8;
-    packet.transactionIdLo = words[2]! >>> 0;
-    packet.transactionIdHi = words[3]! >>> 0;
+    packet.transactionIdLo = words[(at >>> 2) + 2]! >>> 0;
+    packet.transactionIdHi = words[(at >>> 2) + 3]! >>> 0;
+    this.copyStart = at + length + 8;
     this.readIndex = advanceRingIndex(readIndex, length + 8, this.dataSize);
     return true;
   }
@@ -247,14 +258,20 @@ export class RingReader {
     return (Atomics.load(this.control, RING_CONTROL_WORD.featureBits) & FEATURE_SUPPORTS_PENDING_SEND_SIZE) !== 0;
   }
 
-  /** Copies ring bytes into the private copy: straight from contiguous memory unless they wrap, else through the seam. */
-  private copyOut(offset: number, byteLength: number, targetUnit: number): void {
-    const flat = this.memory.contiguous;
-    if (flat !== null && offset + byteLength <= this.dataSize) {
-      copyUnits(flat.units, flat.bytes, offset >>> 3, byteLength >>> 3, this.copy, targetUnit);
-    } else {
-      this.memory.read(offset, byteLength, this.copy, targetUnit);
-    }
+  /**
+   * Copies what is published from `readIndex` on (`available` bytes, as many as
+   * the private copy holds) to the start of the private copy, which then
+   * mirrors the ring from the read index: the packets behind this one are
+   * read from it, one bulk copy for a batch instead of a copy per packet.
+   * Any packet that passes the descriptor checks fits. Returns where the
+   * packet at `readIndex` now starts.
+   */
+  private copyAhead(readIndex: number, available: number): number {
+    const byteLength = Math.min(available, this.copy.bytes.length);
+    this.memory.read(readIndex, byteLength, this.copy, 0);
+    this.copyStart = 0;
+    this.copyEnd = byteLength;
+    return 0;
   }
 
   /** Loads the writer's index once, validated, and caches it for the batch. */

@@ -70,6 +70,25 @@ test('a GPA-direct packet is delivered with the EXTERNAL_DATA flag; its data map
   assert.equal(mapping.copyTo(0, bytes), S.STATUS_INVALID_DEVICE_STATE);
 });
 
+test('GPA-direct packets read in one batch each map their own ranges (the second sits past the first in the reader\'s copy)', async () => {
+  const h = makeHarness();
+  const { host, driver } = await openChannel(h);
+  driver.hold = true;
+  hostSendRaw(host, 9 /* VM_PKT_DATA_USING_GPA_DIRECT */, gpaHeader([{ byteCount: 16, byteOffset: 8, pfns: [30] }]), new Uint8Array([1]));
+  hostSendRaw(host, 9, gpaHeader([{ byteCount: 5000, byteOffset: 100, pfns: [31, 32] }]), new Uint8Array([2]));
+  await settle(h.scheduler);
+  assert.equal(driver.delivered.length, 2);
+  const ranges = driver.delivered.map((delivered) => {
+    const box: Out<ExternalDataMapping | null> = { value: null };
+    assert.equal(VmbChannelPacketGetExternalData(delivered.packet, 0, box), S.STATUS_SUCCESS);
+    return [delivered.bytes[0], [...box.value!.mdl.pieces()].map((p) => [p.byteOffset, p.byteCount, [...p.pfns]])];
+  });
+  assert.deepEqual(ranges, [
+    [1, [[8, 16, [30]]]],
+    [2, [[100, 5000, [31, 32]]]],
+  ]);
+});
+
 test('READ_ONLY mapping refuses writes', async () => {
   const h = makeHarness();
   const { driver } = await receiveGpaDirect(h, gpaHeader([{ byteCount: 16, byteOffset: 0, pfns: [30] }]));

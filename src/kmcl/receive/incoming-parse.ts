@@ -46,10 +46,11 @@ function externalDataFlags(view: RingPacketView, incoming: KmclIncomingPacket): 
   const type = view.packetType;
   if (type === PACKET_TYPE.VM_PKT_DATA_USING_GPA_DIRECT) {
     const bytes = view.bytes;
-    const words = new DataView(bytes.buffer, bytes.byteOffset, view.payloadOffset);
+    const packetStart = view.start;
+    const words = new DataView(bytes.buffer, bytes.byteOffset + packetStart, view.payloadOffset - packetStart);
     const rangeCount = words.getUint32(PACKET_DESCRIPTOR_SIZE + 4, true);
     if (rangeCount === 0) return 'GPA-direct packet with no ranges';
-    const start = PACKET_DESCRIPTOR_SIZE + GPA_DIRECT_HEADER_SIZE;
+    const start = packetStart + PACKET_DESCRIPTOR_SIZE + GPA_DIRECT_HEADER_SIZE;
     // Page numbers as plain numbers: no BigInt per page on the GPA-direct receive path.
     const ranges = gpaRangesFromBytes(bytes.subarray(start, view.payloadOffset), rangeCount);
     if (ranges instanceof WireError) return ranges.message;

@@ -50,6 +50,7 @@ export class IncomingQueue {
   private idleWaiters: (() => void)[] = [];
   private completionView: Uint8Array = EMPTY_BYTES;
   private completionViewSource: Uint8Array | null = null;
+  private completionViewStart = 0;
   private completionViewOffset8 = 0;
   private completionViewLength8 = 0;
   private deferredWaiters: (() => void)[] = [];
@@ -230,13 +231,20 @@ export class IncomingQueue {
   /**
    * The payload of a completion packet as a view of the reader's private
    * copy, valid until the next read. Completions of one protocol share their
-   * layout, so the last view is reused when the offsets repeat.
+   * layout, and one at a time they sit at the start of the copy, so the last
+   * view is reused when the packet sits where the last one did.
    */
   private completionPayload(view: RingPacketView): Uint8Array {
     if (view.length8 === view.dataOffset8) return EMPTY_BYTES;
-    if (view.dataOffset8 !== this.completionViewOffset8 || view.length8 !== this.completionViewLength8 || view.bytes !== this.completionViewSource) {
+    if (
+      view.start !== this.completionViewStart ||
+      view.dataOffset8 !== this.completionViewOffset8 ||
+      view.length8 !== this.completionViewLength8 ||
+      view.bytes !== this.completionViewSource
+    ) {
       this.completionView = view.payload;
       this.completionViewSource = view.bytes;
+      this.completionViewStart = view.start;
       this.completionViewOffset8 = view.dataOffset8;
       this.completionViewLength8 = view.length8;
     }

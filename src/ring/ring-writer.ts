@@ -15,7 +15,7 @@ import { MAX_PACKET_LENGTH } from '../wire/packet-descriptor.js';
 import { RING_CONTROL_WORD, isValidRingIndex } from '../wire/ring-control.js';
 import type { ContiguousRingData, RingMemory } from './ring-memory.js';
 import { RingCorruptError, type RingCorruptCode } from './ring-corrupt-error.js';
-import { copyBytes } from './shared-copy.js';
+import { copyByteRange, copyBytes } from './shared-copy.js';
 import { copyUnitRun } from './unit-copy.js';
 import { RING_RESERVED_BYTES, advanceRingIndex, indexMessage, ringBytesUsed, ringBytesWritable } from './ring-indices.js';
 
@@ -110,8 +110,11 @@ export class RingWriter {
     const flat = this.memory.contiguous;
     if (flat !== null && at + total <= size) {
       layPacket(flat, at, at, packetType, flags, transactionIdLo, transactionIdHi, header, payload, this.unitsOf(payload), length);
+    } else if (flat !== null && payload.buffer !== this.ringBuffer && header.buffer !== this.ringBuffer) {
+      layWrappingPacket(flat, size, at, packetType, flags, transactionIdLo, transactionIdHi, header, payload, length);
     } else {
-      // Wrapping, or pages scattered in guest memory: lay it privately, then one copy through the seam.
+      // Pages scattered in guest memory, or bytes viewing the ring itself (a first piece
+      // could overwrite what the second copies): lay it privately, then one copy through the seam.
       const staging = this.stagingFor(total);
       layPacket(staging, 0, at, packetType, flags, transactionIdLo, transactionIdHi, header, payload, this.unitsOf(payload), length);
       this.memory.writeBytes(at, staging.bytes.subarray(0, total));
@@ -259,9 +262,8 @@ function layPacket(
   const words = target.words;
   const word = base >>> 2;
   const dataOffset = 16 + header.length;
-  // Descriptor as little-endian words: type|dataOffset8, length8|flags, id lo, id hi.
-  words[word] = packetType | ((dataOffset >>> 3) << 16);
-  words[word + 1] = (length >>> 3) | (flags << 16);
+  words[word] = descriptorTypeWord(packetType, dataOffset);
+  words[word + 1] = descriptorLengthWord(length, flags);
   words[word + 2] = transactionIdLo;
   words[word + 3] = transactionIdHi;
   if (header.length !== 0) copyBytes(target.bytes, base + 16, header);
@@ -279,6 +281,61 @@ function layPacket(
   // Trailer: the packet's start offset in the high word (Linux's prev_indices).
   words[padding + 2] = 0;
   words[padding + 3] = at;
+}
+
+/**
+ * `layPacket` for a packet that runs past the end of a contiguous data area
+ * of `size` bytes, laid straight into it: each 8-byte unit at its offset
+ * modulo `size` (a unit never straddles the end), header and payload in up
+ * to two copies each. Spares the staging copy of the whole packet (one
+ * packet in sixteen wraps a 256 KiB ring at 16 KiB).
+ */
+function layWrappingPacket(
+  ring: ContiguousRingData,
+  size: number,
+  at: number,
+  packetType: number,
+  flags: number,
+  transactionIdLo: number,
+  transactionIdHi: number,
+  header: Uint8Array,
+  payload: Uint8Array,
+  length: number,
+): void {
+  const words = ring.words;
+  const dataOffset = 16 + header.length;
+  storeUnit(words, size, at, descriptorTypeWord(packetType, dataOffset), descriptorLengthWord(length, flags));
+  storeUnit(words, size, at + 8, transactionIdLo, transactionIdHi);
+  copyWrapping(ring.bytes, size, at + 16, header);
+  // As in layPacket: padding zeroed before the payload lands on its unit.
+  if ((payload.length & 7) !== 0) storeUnit(words, size, at + length - 8, 0, 0);
+  copyWrapping(ring.bytes, size, at + dataOffset, payload);
+  storeUnit(words, size, at + length, 0, at);
+}
+
+/** Descriptor word 0, little-endian: packet type, then dataOffset8. */
+function descriptorTypeWord(packetType: number, dataOffset: number): number {
+  return packetType | ((dataOffset >>> 3) << 16);
+}
+
+/** Descriptor word 1, little-endian: length8, then flags. */
+function descriptorLengthWord(length: number, flags: number): number {
+  return (length >>> 3) | (flags << 16);
+}
+
+/** Stores one unit (two words, `low` first) at data offset `offset` (below 2 × `size`), wrapping. */
+function storeUnit(words: Int32Array, size: number, offset: number, low: number, high: number): void {
+  const word = (offset >= size ? offset - size : offset) >>> 2;
+  words[word] = low;
+  words[word + 1] = high;
+}
+
+/** Copies all of `source` to data offset `offset` (below 2 × `size`) of `data`, wrapping at `size`. */
+function copyWrapping(data: Uint8Array, size: number, offset: number, source: Uint8Array): void {
+  const start = offset >= size ? offset - size : offset;
+  const first = Math.min(source.length, size - start);
+  if (first > 0) copyByteRange(data, start, source, 0, first);
+  if (first < source.length) copyByteRange(data, 0, source, first, source.length - first);
 }
 
 /** The three views of a private staging buffer. */

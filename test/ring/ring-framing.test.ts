@@ -8,7 +8,7 @@ import { PACKET_TYPE } from '../../src/wire/packet-types.js';
 import { PACKET_FLAG_COMPLETION_REQUESTED, inBandPacketSize } from '../../src/wire/packet-descriptor.js';
 import { RING_CONTROL_WORD, RING_PAGE_SIZE } from '../../src/wire/ring-control.js';
 import { WireError } from '../../src/wire/wire-error.js';
-import { RING_KINDS, flatRing, payloadFor } from './ring-fixtures.js';
+import { RING_KINDS, flatRing, pagedRing, payloadFor } from './ring-fixtures.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -215,4 +215,53 @@ test('a payload that views the ring itself, overlapping where it goes, lands as 
     assert.equal(writerB.tryWriteInBand(view(b!.bytes)), true);
   }
   assert.deepEqual(a!.bytes.subarray(RING_PAGE_SIZE, RING_PAGE_SIZE + 256), b!.bytes.subarray(RING_PAGE_SIZE, RING_PAGE_SIZE + 256));
+});
+
+test('packets that wrap the end of the data area land byte for byte as the staged path lays them', () => {
+  // A flat ring lays a wrapping packet straight in, in pieces; scattered pages lay it in
+  // staging first. Sizes and headers vary so the end falls in every part of a packet.
+  const straight = flatRing(2);
+  const staged = pagedRing(2);
+  assert.equal(staged.memory.contiguous, null, 'two scattered pages are not one run');
+  // Old bytes everywhere, so padding that is not zeroed shows.
+  for (const ring of [straight, staged]) ring.poke(0, new Uint8Array(ring.dataSize).fill(0xa5));
+  const [writerA, writerB] = [new RingWriter(straight.memory), new RingWriter(staged.memory)];
+  const [readerA, readerB] = [new RingReader(straight.memory), new RingReader(staged.memory)];
+  for (let seq = 0; seq < 300; seq++) {
+    const header = payloadFor(seq + 1000, 8 * (seq % 4));
+    const payload = payloadFor(seq, (seq * 37) % 1500);
+    for (const writer of [writerA, writerB]) {
+      assert.equal(writer.tryWrite(PACKET_TYPE.VM_PKT_DATA_INBAND, 0, seq, 0, header, payload), true);
+      writer.commit();
+    }
+    for (let offset = 0; offset < straight.dataSize; offset++) {
+      if (straight.dataByte(offset) !== staged.dataByte(offset)) assert.fail(`packet ${seq}: data byte ${offset} differs`);
+    }
+    for (const reader of [readerA, readerB]) {
+      assert.equal(reader.tryRead(), true);
+      assert.deepEqual(reader.packet.payload.subarray(0, payload.length), payload);
+      reader.commit();
+    }
+  }
+});
+
+test('a wrapping packet whose payload views the ring itself lands as set would copy it', () => {
+  const ring = flatRing(1);
+  const bytes = (ring.memory as FlatRingMemory).bytes;
+  const writer = new RingWriter(ring.memory);
+  const reader = new RingReader(ring.memory);
+  // Move both indices to 4000: the next packet (16 + 200 + 8 bytes) wraps after 96 bytes.
+  assert.equal(writer.tryWriteInBand(new Uint8Array(4000 - 24)), true);
+  writer.commit();
+  assert.equal(reader.tryRead(), true);
+  reader.commit();
+  // The payload views data 3856..4056: where the packet's descriptor (4000..4016) and first
+  // piece (4016..4096) go, and the source of its second piece (3936..4056) lies.
+  const view = bytes.subarray(RING_PAGE_SIZE + 3856, RING_PAGE_SIZE + 4056);
+  view.forEach((_, i, v) => (v[i] = i + 1));
+  const before = view.slice();
+  assert.equal(writer.tryWriteInBand(view), true);
+  writer.commit();
+  assert.equal(reader.tryRead(), true);
+  assert.deepEqual(reader.packet.payload, before);
 });

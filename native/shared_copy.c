@@ -59,16 +59,13 @@ static bool get_index(napi_env env, napi_value value, const char *argument, size
 }
 
 /*
- * memcpy of two disjoint ranges, steering around glibc's slow cases on AMD EPYC. A
+ * memcpy of two disjoint ranges, steering around glibc's slow case on AMD EPYC: a
  * forward copy whose stores land 1-63 bytes past its next loads (modulo 4 KiB) stalls
- * on false aliasing, ~3x slower: copied backward instead. Large copies go in 2 KiB
- * pieces: from 2112 bytes glibc uses `rep movsb`, measured up to 1.6x slower than
- * pieces for 64 KiB-1 MiB copies at some mutual alignments (once ~25x at 16 KiB).
- * Below 64 KiB one memcpy: a ring packet's copy, where pieces measured 5-15% slower in
- * one thread and the 16 KiB ring ran 0.70 -> 0.77-0.85 of the C reference across threads.
+ * on false aliasing, ~3x slower, so it is copied backward instead. Everything else is
+ * one memcpy: copying in 2 KiB pieces was no faster at any alignment measured (64 KiB
+ * to 1 MiB, either direction between a SharedArrayBuffer and an ArrayBuffer), and GCC
+ * turns a fixed-size piece into an inline `rep movsq`, 5-10% slower than glibc's copy.
  */
-#define SINGLE_COPY_BELOW 65536
-#define FORWARD_PIECE 2048 /* under every glibc `rep movsb` threshold */
 #define BACKWARD_PIECE 128 /* memcpy loads a piece this small in full before storing it */
 static void copy_disjoint(uint8_t *to, const uint8_t *from, size_t length) {
   size_t ahead = ((uintptr_t)to - (uintptr_t)from) & 4095;
@@ -80,16 +77,6 @@ static void copy_disjoint(uint8_t *to, const uint8_t *from, size_t length) {
     }
     memcpy(to, from, length);
     return;
-  }
-  if (length < SINGLE_COPY_BELOW) {
-    memcpy(to, from, length);
-    return;
-  }
-  while (length > FORWARD_PIECE) {
-    memcpy(to, from, FORWARD_PIECE);
-    to += FORWARD_PIECE;
-    from += FORWARD_PIECE;
-    length -= FORWARD_PIECE;
   }
   memcpy(to, from, length);
 }

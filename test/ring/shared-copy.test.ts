@@ -87,8 +87,8 @@ test(`copyBytes uses the ${nativeCopyLoaded ? 'native' : 'JavaScript'} path in t
 });
 
 test('copyBytes copies like set for every backing pair, size and offset in the table', () => {
-  // 65,535 and 65,536: either side of the addon's switch from one memcpy to 2 KiB pieces.
-  const lengths = [0, 1, 7, 64, NATIVE_COPY_MIN_BYTES - 1, NATIVE_COPY_MIN_BYTES, NATIVE_COPY_MIN_BYTES + 1, 16_384, 65_535, 65_536];
+  // 16 KiB: a ring packet; 65,536 and 300,001: read-ahead copies of a batch, whole pages and not.
+  const lengths = [0, 1, 7, 64, NATIVE_COPY_MIN_BYTES - 1, NATIVE_COPY_MIN_BYTES, NATIVE_COPY_MIN_BYTES + 1, 16_384, 65_536, 300_001];
   for (const sourceBacking of BACKINGS) {
     for (const targetBacking of BACKINGS) {
       for (const length of lengths) {

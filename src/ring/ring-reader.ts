@@ -7,9 +7,9 @@
  * Every index and descriptor from the peer is loaded once, validated, and the
  * packet is copied into a private buffer before anything is parsed, so the
  * peer cannot change what we already checked. The copy is taken ahead: one
- * bulk copy of everything published, from which the packets behind the first
- * are read too (a call into the native copy per 16 KiB packet, or a unit copy
- * per small one, cost more than the bytes). A corrupt ring throws a
+ * bulk copy of what is published (up to 64 KiB), from which the packets
+ * behind the first are read too (a unit copy per small packet cost more than
+ * its bytes). No byte is read from the ring twice. A corrupt ring throws a
  * RingCorruptError, from this call and every later one.
  */
 import { FEATURE_SUPPORTS_PENDING_SEND_SIZE, RING_CONTROL_WORD, isValidRingIndex } from '../wire/ring-control.js';
@@ -82,6 +82,15 @@ export class RingPacketView {
   }
 }
 
+/**
+ * Most bytes one read-ahead copies (a whole page count). A batch of small
+ * packets takes one copy; large packets are completed one by one behind it
+ * (`copyRest`). The bound keeps what a `tryRead` copies before it returns,
+ * and the part of the private copy in use, small however large the ring:
+ * a large ring would otherwise have up to 512 KiB copied at once.
+ */
+const READ_AHEAD_BYTES = 64 * 1024;
+
 export class RingReader {
   readonly memory: RingMemory;
   readonly dataSize: number;
@@ -98,6 +107,8 @@ export class RingReader {
    */
   private copyStart = 0;
   private copyEnd = 0;
+  /** Most bytes `copyAhead` takes: `READ_AHEAD_BYTES`, or the whole copy when smaller. */
+  private readonly readAheadBytes: number;
   /** Where the next packet starts (private until `commit`). */
   private readIndex: number;
   /** The read index last published. */
@@ -114,6 +125,7 @@ export class RingReader {
     this.copy = copyTarget(copy);
     this.copyWords = new Int32Array(copy);
     this.packet = new RingPacketView(this.copy.bytes);
+    this.readAheadBytes = Math.min(READ_AHEAD_BYTES, copy.byteLength);
     // Our own index, but the page is shared: validate it like the peer's.
     const readIndex = Atomics.load(this.control, RING_CONTROL_WORD.readIndex) >>> 0;
     if (!isValidRingIndex(readIndex, this.dataSize)) this.fail('invalid-read-index', indexMessage('read', readIndex, this.dataSize));
@@ -149,15 +161,8 @@ export class RingReader {
     const words = this.copyWords;
     let at = this.copyStart;
     if (this.copyEnd - at < 16) at = this.copyAhead(readIndex, available);
-    let word0 = words[at >>> 2]!;
-    let word1 = words[(at >>> 2) + 1]!;
-    if (this.copyEnd - at < (word1 & 0xffff) * 8) {
-      // The copy ends inside this packet (a ring larger than the copy, or a writer that
-      // published more since): copy again from here and read the descriptor again.
-      at = this.copyAhead(readIndex, available);
-      word0 = words[0]!;
-      word1 = words[1]!;
-    }
+    const word0 = words[at >>> 2]!;
+    const word1 = words[(at >>> 2) + 1]!;
     const packetType = word0 & 0xffff;
     const dataOffset8 = word0 >>> 16;
     const length8 = word1 & 0xffff;
@@ -171,6 +176,7 @@ export class RingReader {
       );
     }
     const length = length8 * 8;
+    if (this.copyEnd - at < length) at = this.copyRest(readIndex, at, length);
     const packet = this.packet;
     packet.start = at;
     packet.packetType = packetType;
@@ -259,19 +265,37 @@ export class RingReader {
   }
 
   /**
-   * Copies what is published from `readIndex` on (`available` bytes, as many as
-   * the private copy holds) to the start of the private copy, which then
-   * mirrors the ring from the read index: the packets behind this one are
-   * read from it, one bulk copy for a batch instead of a copy per packet.
-   * Any packet that passes the descriptor checks fits. Returns where the
-   * packet at `readIndex` now starts.
+   * Copies what is published from `readIndex` on, up to `READ_AHEAD_BYTES`,
+   * to the start of the private copy, which then mirrors the ring from the
+   * read index: the packets behind this one are read from it, one bulk copy
+   * for a batch of small packets instead of a copy each. Returns where the
+   * packet at `readIndex` now starts (0).
    */
   private copyAhead(readIndex: number, available: number): number {
-    const byteLength = Math.min(available, this.copy.bytes.length);
+    const byteLength = Math.min(available, this.readAheadBytes);
     this.memory.read(readIndex, byteLength, this.copy, 0);
     this.copyStart = 0;
     this.copyEnd = byteLength;
     return 0;
+  }
+
+  /**
+   * Completes a packet the copy ends inside: its first bytes (descriptor
+   * included, already checked) are in the copy from `at`, the rest is copied
+   * from the ring behind them, so no byte is read twice. A packet with no room
+   * behind it in the copy moves to the start first (a local copy). Returns
+   * where the packet now starts.
+   */
+  private copyRest(readIndex: number, at: number, length: number): number {
+    const copied = this.copyEnd - at;
+    let start = at;
+    if (start + length > this.copy.bytes.length) {
+      this.copy.bytes.copyWithin(0, start, this.copyEnd);
+      start = 0;
+    }
+    this.memory.read(readIndex + copied, length - copied, this.copy, (start + copied) >>> 3);
+    this.copyEnd = start + length;
+    return start;
   }
 
   /** Loads the writer's index once, validated, and caches it for the batch. */

@@ -69,6 +69,27 @@ test('WAIT_FOR_COMPLETION: flag 1 on the wire; the routine runs once with the pe
   assert.deepEqual(completions, [{ status: S.STATUS_SUCCESS, bytes: [9, 8, 7, 6, 5, 4, 3, 2] }]);
 });
 
+test('completions read in one batch each reach their routine with their own payload, small or large', async () => {
+  const h = makeHarness();
+  const { channel, host } = await openChannel(h);
+  // 8 and 16 bytes are copied into the queue's reused buffer; 304 bytes (over 256) get a view of their own.
+  const payloads = [[1, 2, 3, 4, 5, 6, 7, 8], Array.from({ length: 16 }, (_, i) => 100 + i), [9, 9, 9, 9, 9, 9, 9, 9], Array.from({ length: 304 }, (_, i) => i & 0xff)];
+  const records = payloads.map(() => {
+    const packet = VmbPacketAllocate(channel)!;
+    const completions = recordCompletions(packet);
+    VmbPacketSend(packet, new Uint8Array(8), 8, null, WAIT);
+    return completions;
+  });
+  const sent = hostRead(host);
+  // All four completions are in the ring before the guest drains it: one read-ahead takes them.
+  sent.forEach((request, i) => hostComplete(host, request.transactionIdLo, request.transactionIdHi, Uint8Array.from(payloads[i]!)));
+  await settle(h.scheduler);
+  assert.deepEqual(
+    records,
+    payloads.map((bytes) => [{ status: S.STATUS_SUCCESS, bytes }]),
+  );
+});
+
 test('forged, repeated and stale completion ids are dropped and counted, never delivered', async () => {
   const h = makeHarness();
   const { channel, host } = await openChannel(h);

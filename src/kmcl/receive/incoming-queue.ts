@@ -10,7 +10,7 @@
  * again, closing the race). A drain that stopped early leaves it set: this
  * side resumes on its own (a completion, Start, the budget's next turn).
  */
-import { RingCorruptError, type RingPacketView, type RingReader } from '../../ring/index.js';
+import { RingCorruptError, type RingReader } from '../../ring/index.js';
 import { PACKET_TYPE } from '../../wire/packet-types.js';
 import { reportDriverFault } from '../driver-fault.js';
 import { Fifo } from '../fifo.js';
@@ -19,7 +19,7 @@ import type { KmclChannel } from '../channel/channel.js';
 import { VMBUS_CHANNEL_INIT_FLAG_IS_PIPE } from '../flags.js';
 import { INCOMING_DEFERRED, INCOMING_DELIVERED, INCOMING_FREE, KmclIncomingPacket } from './incoming-packet.js';
 import { parseIncoming } from './incoming-parse.js';
-import { EMPTY_BYTES } from '../packet/packet.js';
+import { CompletionPayload } from './completion-payload.js';
 
 /** Packets a drain handles between two publications of its progress (read index, sends held). */
 const PUBLISH_BATCH = 64;
@@ -48,11 +48,7 @@ export class IncomingQueue {
   private readonly freeList: KmclIncomingPacket[] = [];
   private readonly deferred = new Fifo<KmclIncomingPacket>();
   private idleWaiters: (() => void)[] = [];
-  private completionView: Uint8Array = EMPTY_BYTES;
-  private completionViewSource: Uint8Array | null = null;
-  private completionViewStart = 0;
-  private completionViewOffset8 = 0;
-  private completionViewLength8 = 0;
+  private readonly completionPayload = new CompletionPayload();
   private deferredWaiters: (() => void)[] = [];
 
   constructor(private readonly channel: KmclChannel) {}
@@ -197,7 +193,7 @@ export class IncomingQueue {
           untilPublish--;
           const view = reader.packet;
           if (view.packetType === PACKET_TYPE.VM_PKT_COMP) {
-            this.channel.sends.onCompletion(view.transactionIdLo, view.transactionIdHi, this.completionPayload(view));
+            this.channel.sends.onCompletion(view.transactionIdLo, view.transactionIdHi, this.completionPayload.of(view));
             continue;
           }
           if (this.deliver()) delivered++;
@@ -226,29 +222,6 @@ export class IncomingQueue {
   private publishBatch(reader: RingReader): void {
     if (reader.commit()) this.endpoint?.signalPeer();
     this.channel.sends.publishHeld();
-  }
-
-  /**
-   * The payload of a completion packet as a view of the reader's private
-   * copy, valid until the next read. Completions of one protocol share their
-   * layout, and one at a time they sit at the start of the copy, so the last
-   * view is reused when the packet sits where the last one did.
-   */
-  private completionPayload(view: RingPacketView): Uint8Array {
-    if (view.length8 === view.dataOffset8) return EMPTY_BYTES;
-    if (
-      view.start !== this.completionViewStart ||
-      view.dataOffset8 !== this.completionViewOffset8 ||
-      view.length8 !== this.completionViewLength8 ||
-      view.bytes !== this.completionViewSource
-    ) {
-      this.completionView = view.payload;
-      this.completionViewSource = view.bytes;
-      this.completionViewStart = view.start;
-      this.completionViewOffset8 = view.dataOffset8;
-      this.completionViewLength8 = view.length8;
-    }
-    return this.completionView;
   }
 
   /** Hands the packet just read to the driver; false when it failed validation (the queue stops). */

@@ -45,8 +45,15 @@ export class RingPacketView {
   /** Where the packet (its descriptor) starts in `bytes`. */
   start = 0;
 
-  /** The private copy the packet sits in, from byte `start`. */
-  constructor(readonly bytes: Uint8Array) {}
+  /**
+   * The private copy the packet sits in, from byte `start`, and the same
+   * memory as 8-byte units (payloads start and end on unit boundaries of it),
+   * for consumers that copy payloads out unit by unit.
+   */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly units: BigInt64Array,
+  ) {}
 
   get completionRequested(): boolean {
     return (this.flags & PACKET_FLAG_COMPLETION_REQUESTED) !== 0;
@@ -124,7 +131,7 @@ export class RingReader {
     const copy = new ArrayBuffer(Math.min(this.dataSize - PACKET_TRAILER_SIZE, MAX_PACKET_LENGTH));
     this.copy = copyTarget(copy);
     this.copyWords = new Int32Array(copy);
-    this.packet = new RingPacketView(this.copy.bytes);
+    this.packet = new RingPacketView(this.copy.bytes, this.copy.units);
     this.readAheadBytes = Math.min(READ_AHEAD_BYTES, copy.byteLength);
     // Our own index, but the page is shared: validate it like the peer's.
     const readIndex = Atomics.load(this.control, RING_CONTROL_WORD.readIndex) >>> 0;

@@ -15,7 +15,7 @@ import { MAX_PACKET_LENGTH } from '../wire/packet-descriptor.js';
 import { RING_CONTROL_WORD, isValidRingIndex } from '../wire/ring-control.js';
 import type { ContiguousRingData, RingMemory } from './ring-memory.js';
 import { RingCorruptError, type RingCorruptCode } from './ring-corrupt-error.js';
-import { copyByteRange, copyBytes } from './shared-copy.js';
+import { copyBytes } from './shared-copy.js';
 import { copyUnitRun } from './unit-copy.js';
 import { RING_RESERVED_BYTES, advanceRingIndex, indexMessage, ringBytesUsed, ringBytesWritable } from './ring-indices.js';
 
@@ -111,7 +111,7 @@ export class RingWriter {
     if (flat !== null && at + total <= size) {
       layPacket(flat, at, at, packetType, flags, transactionIdLo, transactionIdHi, header, payload, this.unitsOf(payload), length);
     } else if (flat !== null && payload.buffer !== this.ringBuffer && header.buffer !== this.ringBuffer) {
-      layWrappingPacket(flat, size, at, packetType, flags, transactionIdLo, transactionIdHi, header, payload, length);
+      writeWrappingPacket(this.memory, at, packetType, flags, transactionIdLo, transactionIdHi, header, payload, length);
     } else {
       // Pages scattered in guest memory, or bytes viewing the ring itself (a first piece
       // could overwrite what the second copies): lay it privately, then one copy through the seam.
@@ -284,15 +284,14 @@ function layPacket(
 }
 
 /**
- * `layPacket` for a packet that runs past the end of a contiguous data area
- * of `size` bytes, laid straight into it: each 8-byte unit at its offset
- * modulo `size` (a unit never straddles the end), header and payload in up
- * to two copies each. Spares the staging copy of the whole packet (one
- * packet in sixteen wraps a 256 KiB ring at 16 KiB).
+ * `layPacket` for a packet that runs past the end of the data area, written
+ * straight into the ring through the seam's wrapping `writeUnit` and
+ * `writeBytes` (header and payload in up to two pieces each). Spares the
+ * staging copy of the whole packet (one packet in sixteen wraps a 256 KiB
+ * ring at 16 KiB).
  */
-function layWrappingPacket(
-  ring: ContiguousRingData,
-  size: number,
+function writeWrappingPacket(
+  memory: RingMemory,
   at: number,
   packetType: number,
   flags: number,
@@ -302,15 +301,14 @@ function layWrappingPacket(
   payload: Uint8Array,
   length: number,
 ): void {
-  const words = ring.words;
   const dataOffset = 16 + header.length;
-  storeUnit(words, size, at, descriptorTypeWord(packetType, dataOffset), descriptorLengthWord(length, flags));
-  storeUnit(words, size, at + 8, transactionIdLo, transactionIdHi);
-  copyWrapping(ring.bytes, size, at + 16, header);
+  memory.writeUnit(at, descriptorTypeWord(packetType, dataOffset), descriptorLengthWord(length, flags));
+  memory.writeUnit(at + 8, transactionIdLo, transactionIdHi);
+  if (header.length !== 0) memory.writeBytes(at + 16, header);
   // As in layPacket: padding zeroed before the payload lands on its unit.
-  if ((payload.length & 7) !== 0) storeUnit(words, size, at + length - 8, 0, 0);
-  copyWrapping(ring.bytes, size, at + dataOffset, payload);
-  storeUnit(words, size, at + length, 0, at);
+  if ((payload.length & 7) !== 0) memory.writeUnit(at + length - 8, 0, 0);
+  if (payload.length !== 0) memory.writeBytes(at + dataOffset, payload);
+  memory.writeUnit(at + length, 0, at);
 }
 
 /** Descriptor word 0, little-endian: packet type, then dataOffset8. */
@@ -321,21 +319,6 @@ function descriptorTypeWord(packetType: number, dataOffset: number): number {
 /** Descriptor word 1, little-endian: length8, then flags. */
 function descriptorLengthWord(length: number, flags: number): number {
   return (length >>> 3) | (flags << 16);
-}
-
-/** Stores one unit (two words, `low` first) at data offset `offset` (below 2 × `size`), wrapping. */
-function storeUnit(words: Int32Array, size: number, offset: number, low: number, high: number): void {
-  const word = (offset >= size ? offset - size : offset) >>> 2;
-  words[word] = low;
-  words[word + 1] = high;
-}
-
-/** Copies all of `source` to data offset `offset` (below 2 × `size`) of `data`, wrapping at `size`. */
-function copyWrapping(data: Uint8Array, size: number, offset: number, source: Uint8Array): void {
-  const start = offset >= size ? offset - size : offset;
-  const first = Math.min(source.length, size - start);
-  if (first > 0) copyByteRange(data, start, source, 0, first);
-  if (first < source.length) copyByteRange(data, 0, source, first, source.length - first);
 }
 
 /** The three views of a private staging buffer. */

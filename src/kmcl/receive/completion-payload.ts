@@ -17,23 +17,14 @@ export class CompletionPayload {
   private readonly copyUnits = new BigInt64Array(this.copy.buffer);
   /** The last payload handed out, a view of `copy`; reused while the length repeats. */
   private view: Uint8Array = EMPTY_BYTES;
-  /** The reader's private copy seen last, and its 8-byte units (null: not 8-aligned). */
-  private source: Uint8Array | null = null;
-  private sourceUnits: BigInt64Array | null = null;
 
   /** The payload of the completion `packet` (the one the reader just returned). */
   of(packet: RingPacketView): Uint8Array {
     const length = packet.payloadLength;
     if (length === 0) return EMPTY_BYTES;
-    const bytes = packet.bytes;
-    if (bytes !== this.source) {
-      this.source = bytes;
-      this.sourceUnits = (bytes.byteOffset & 7) === 0 ? new BigInt64Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 3) : null;
-    }
-    const units = this.sourceUnits;
+    if (length > COMPLETION_COPY_BYTES) return packet.payload;
     // Ring payloads start and end on 8-byte boundaries of the reader's copy.
-    if (length > COMPLETION_COPY_BYTES || units === null) return packet.payload;
-    copyUnitRun(units, packet.payloadOffset >>> 3, length >>> 3, this.copyUnits, 0);
+    copyUnitRun(packet.units, packet.payloadOffset >>> 3, length >>> 3, this.copyUnits, 0);
     if (this.view.length !== length) this.view = this.copy.subarray(0, length);
     return this.view;
   }

@@ -45,9 +45,6 @@ export class KmclIncomingPacket {
   private completionViewViews: Uint8Array | null = null;
   /** `data` as 8-byte units, for the aligned copy. */
   private dataUnits: BigInt64Array = new BigInt64Array(0);
-  /** The source `setPayload` last copied from (the reader's private copy) and its unit view. */
-  private unitSource: Uint8Array | null = null;
-  private sourceUnits: BigInt64Array | null = null;
   private completionData: Uint8Array;
 
   constructor(
@@ -71,13 +68,14 @@ export class KmclIncomingPacket {
   }
 
   /**
-   * Copies `length` bytes of `source` from `offset` as the payload. Small
+   * Copies `length` bytes of `source` (the reader's private copy; `sourceUnits`
+   * is the same memory as 8-byte units) from `offset` as the payload. Small
    * aligned payloads (always so for a ring packet: payloads start and end on
    * 8-byte boundaries of the reader's copy) go by 8-byte units, which
    * beats making a source view for `set`; the rest is out of line, so this
    * stays small enough for V8 to inline into the drain.
    */
-  setPayload(source: Uint8Array, offset: number, length: number): void {
+  setPayload(source: Uint8Array, sourceUnits: BigInt64Array, offset: number, length: number): void {
     if (this.data.length < length) this.grow(length);
     // Reuse the last view when the length repeats (the common case): no allocation per packet.
     // (Compared by the array it views: a typed array's `.buffer` getter is slow on this path.)
@@ -85,10 +83,8 @@ export class KmclIncomingPacket {
       this.buffer = this.data.subarray(0, length);
       this.bufferViews = this.data;
     }
-    if (source !== this.unitSource) this.takeUnitsOf(source);
-    const units = this.sourceUnits;
-    if (units !== null && length <= 256 && ((offset | length) & 7) === 0) {
-      copyUnitRun(units, offset >>> 3, length >>> 3, this.dataUnits, 0);
+    if (length <= 256 && ((offset | length) & 7) === 0) {
+      copyUnitRun(sourceUnits, offset >>> 3, length >>> 3, this.dataUnits, 0);
     } else {
       this.copyBytes(source, offset, length);
     }
@@ -98,12 +94,6 @@ export class KmclIncomingPacket {
   private grow(length: number): void {
     this.data = new Uint8Array(Math.ceil(Math.max(length, this.data.length * 2, 64) / 8) * 8);
     this.dataUnits = new BigInt64Array(this.data.buffer, 0, this.data.length >>> 3);
-  }
-
-  /** Remembers `source` (the reader's private copy, the same on every packet) and its unit view when it is 8-aligned. */
-  private takeUnitsOf(source: Uint8Array): void {
-    this.unitSource = source;
-    this.sourceUnits = (source.byteOffset & 7) === 0 ? new BigInt64Array(source.buffer, source.byteOffset, source.length >>> 3) : null;
   }
 
   /** The payload copy the unit loop does not take: large (`set` wins) or unaligned (byte by byte). */

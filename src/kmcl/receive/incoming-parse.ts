@@ -37,7 +37,7 @@ export function parseIncoming(view: RingPacketView, incoming: KmclIncomingPacket
   incoming.transactionIdHi = view.transactionIdHi;
   incoming.completionRequested = view.completionRequested;
   if (pipeMode) return setPipePayload(view, incoming);
-  incoming.setPayload(view.bytes, view.payloadOffset, view.payloadLength);
+  incoming.setPayload(view.bytes, view.units, view.payloadOffset, view.payloadLength);
   return null;
 }
 
@@ -73,6 +73,6 @@ function setPipePayload(view: RingPacketView, incoming: KmclIncomingPacket): str
   const pipeLength = header.getUint32(4, true);
   if (pipeType !== PIPE_PACKET_TYPE_DATA) return `pipe packet type ${pipeType} is not DATA`;
   if (pipeLength > length - PIPE_HEADER_SIZE) return `pipe header claims ${pipeLength} bytes, ${length - PIPE_HEADER_SIZE} follow`;
-  incoming.setPayload(bytes, offset + PIPE_HEADER_SIZE, pipeLength);
+  incoming.setPayload(bytes, view.units, offset + PIPE_HEADER_SIZE, pipeLength);
   return null;
 }
